@@ -1,0 +1,51 @@
+using System.Text.Json;
+using TaskSystem.Server.Diagnostics;
+
+namespace TaskSystem.Server.Handlers;
+
+/// <summary>
+/// The seed's work: sleeps <c>durationMs</c> (default a random 1 to 5 s) honouring cancellation, fails its first
+/// <c>failAttempts</c> attempts (default 0) on purpose, logs the payload and returns it as the result.
+/// </summary>
+internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger) : ITaskHandler, ITaskPayloadValidator
+{
+    public const string Type = "demo";
+    private const long MaxDurationMs = 24L * 60 * 60 * 1000;
+
+    public string? Validate(JsonElement payload) =>
+        CheckInteger(payload, "durationMs", MaxDurationMs) ?? CheckInteger(payload, "failAttempts", 1000);
+
+    public async ValueTask<JsonElement?> HandleAsync(TaskContext context, CancellationToken cancellationToken)
+    {
+        var payload = context.Payload;
+        ServerLog.DemoPayload(logger, context.Id, context.Attempt, context.PayloadJson);
+        var durationMs = ReadInteger(payload, "durationMs") ?? Random.Shared.Next(1000, 5001);
+        if (durationMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(durationMs), time, cancellationToken);
+        }
+
+        var failAttempts = ReadInteger(payload, "failAttempts") ?? 0;
+        if (context.Attempt <= failAttempts)
+        {
+            throw new TaskFailedException($"demo failure on attempt {context.Attempt}: failAttempts asks the first {failAttempts} to fail");
+        }
+
+        return payload;
+    }
+
+    private static long? ReadInteger(JsonElement payload, string name) =>
+        payload.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : null;
+
+    private static string? CheckInteger(JsonElement payload, string name, long max)
+    {
+        if (!payload.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) && number >= 0 && number <= max
+            ? null
+            : $"payload.{name} must be an integer between 0 and {max} (got {value.GetRawText()}).";
+    }
+}

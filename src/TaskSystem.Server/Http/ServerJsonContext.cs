@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TaskSystem.Server.Http;
+
+/// <summary>Source-generated JSON for the API's types: no reflection on the hot path.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(TaskResponse))]
+[JsonSerializable(typeof(TaskListResponse))]
+internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace TaskSystem.Server.Http;
+
+/// <summary>The seed's API, done properly: add, list, get, stop and retry tasks. Every error is problem+json.</summary>
+internal static class TasksApi
+{
+    public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder endpoints)
+    {
+        var tasks = endpoints.MapGroup("/tasks");
+        tasks.MapPost("/", EnqueueAsync);
+        tasks.MapGet("/", ListAsync);
+        tasks.MapGet("/{id}", GetAsync);
+        tasks.MapDelete("/{id}", StopAsync);
+        tasks.MapPost("/{id}/retry", RetryAsync);
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<TaskResponse>, ProblemHttpResult>> EnqueueAsync(
+        HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> options, CancellationToken cancellationToken)
+    {
+        var body = await EnqueueBodyReader.ReadAsync(request, options.Value, cancellationToken);
+        if (body.Request is null)
+        {
+            return Problems.Create(body.Status, body.Detail!, body.Field);
+        }
+
+        var task = await manager.EnqueueAsync(body.Request, cancellationToken);
+        return TypedResults.Created($"/tasks/{task.Id}", TaskResponse.From(task));
+    }
+
+    private static async Task<Results<Ok<TaskListResponse>, ProblemHttpResult>> ListAsync(
+        HttpRequest request, TaskManager manager, CancellationToken cancellationToken)
+    {
+        var query = request.Query;
+        var states = ParseStates(query["state"]);
+        if (states.Error is not null)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, states.Error, "state");
+        }
+
+        var limit = TaskListQuery.DefaultLimit;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > TaskListQuery.MaxLimit))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, $"limit must be an integer between 1 and {TaskListQuery.MaxLimit} (got '{limitText}').", "limit");
+        }
+
+        var page = await manager.ListAsync(
+            new TaskListQuery(states.States, NonEmpty(query["type"]), NonEmpty(query["queue"]), limit, NonEmpty(query["cursor"])),
+            cancellationToken);
+        return TypedResults.Ok(new TaskListResponse([.. page.Tasks.Select(TaskResponse.From)], page.NextCursor));
+    }
+
+    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(string id, TaskManager manager, CancellationToken cancellationToken)
+    {
+        var task = TryParseId(id, out var taskId) ? await manager.GetAsync(taskId, cancellationToken) : null;
+        return task is null ? Problems.TaskNotFound(id) : TypedResults.Ok(TaskResponse.From(task));
+    }
+
+    private static async Task<Results<NoContent, Accepted<TaskResponse>, ProblemHttpResult>> StopAsync(
+        string id, TaskManager manager, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out var taskId))
+        {
+            return Problems.TaskNotFound(id);
+        }
+
+        var result = await manager.StopAsync(taskId, cancellationToken);
+        return result.Outcome switch
+        {
+            StopOutcome.Cancelled or StopOutcome.AlreadyCancelled => TypedResults.NoContent(),
+            StopOutcome.Pending => TypedResults.Accepted($"/tasks/{taskId}", TaskResponse.From(result.Task!)),
+            StopOutcome.AlreadyFinished => Problems.Create(
+                StatusCodes.Status409Conflict, $"Task {taskId} has already {result.Task!.State.ToWire()}; a finished task cannot be stopped."),
+            _ => Problems.TaskNotFound(id),
+        };
+    }
+
+    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> RetryAsync(string id, TaskManager manager, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out var taskId))
+        {
+            return Problems.TaskNotFound(id);
+        }
+
+        var result = await manager.RetryAsync(taskId, cancellationToken);
+        return result.Outcome switch
+        {
+            RetryOutcome.Queued => TypedResults.Ok(TaskResponse.From(result.Task!)),
+            RetryOutcome.NotRetryable => Problems.Create(
+                StatusCodes.Status409Conflict, $"Task {taskId} is {result.Task!.State.ToWire()}; only failed or cancelled tasks can be retried."),
+            _ => Problems.TaskNotFound(id),
+        };
+    }
+
+    private static bool TryParseId(string id, out long taskId) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out taskId) && taskId > 0;
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>No filter lists the running tasks, as the seed does; <c>all</c> lists every state.</summary>
+    private static (IReadOnlyCollection<TaskState>? States, string? Error) ParseStates(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        var names = values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (names.Count == 0)
+        {
+            return ([TaskState.Running], null);
+        }
+
+        if (names.Any(n => string.Equals(n, "all", StringComparison.OrdinalIgnoreCase)))
+        {
+            return (null, null);
+        }
+
+        var states = new HashSet<TaskState>();
+        foreach (var name in names)
+        {
+            if (!TaskStates.TryParse(name, out var state))
+            {
+                return (null, $"Unknown state '{name}'. Use a comma-separated list of {string.Join(", ", TaskStates.All.Select(s => s.ToWire()))}, or all.");
+            }
+
+            states.Add(state);
+        }
+
+        return (states, null);
+    }
+}

@@ -1,0 +1,69 @@
+namespace TaskSystem;
+
+/// <summary>
+/// Settings of a TaskSystem node, bound from the <c>TaskSystem</c> configuration section
+/// (appsettings.json, <c>TaskSystem__X</c> environment variables, <c>--TaskSystem:X</c> arguments) and validated at start.
+/// Durations use the <c>hh:mm:ss</c> format.
+/// </summary>
+public sealed class TaskSystemOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "TaskSystem";
+
+    /// <summary>The store: <c>sqlite</c> (default, embedded) or <c>postgres</c> (several nodes on one queue).</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>The store's connection string. Default for SQLite: <c>Data Source=data/tasks.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Workers on this node: how many tasks run at once. Default 5.</summary>
+    public int Concurrency { get; set; } = 5;
+
+    /// <summary>This node's name, shown on the tasks it runs. Must be unique among live nodes. Default: the host name.</summary>
+    public string NodeName { get; set; } = Environment.MachineName;
+
+    /// <summary>The queue of tasks enqueued without one. Default <c>default</c>.</summary>
+    public string DefaultQueue { get; set; } = "default";
+
+    /// <summary>Attempts a task has unless it says otherwise. Default 3.</summary>
+    public int DefaultMaxAttempts { get; set; } = 3;
+
+    /// <summary>How long one attempt may run unless the task says otherwise. Default 30 minutes.</summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The first retry's delay; each later one doubles it, with ±50% jitter. Default 1 second.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest retry delay. Default 10 minutes.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a stopped (or timed-out) handler may ignore its cancellation before it is abandoned. Default 5 seconds.</summary>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At shutdown, how long running tasks may finish before they are cancelled and put back in the queue. Default 10 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The safety-net poll of the queue when no wake-up signal arrives. Default 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The safety-net poll for stop requests of tasks running here. Default 1 second.</summary>
+    public TimeSpan StopPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a node owns a running task without a heartbeat; after it, other nodes take the task back. Default 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a node renews the leases of its running tasks. Default 10 seconds (must be under a half of the lease).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a node looks for expired leases of other nodes (multi-node stores only). Default 5 seconds.</summary>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest payload, in bytes of UTF-8 JSON. Default 1 MiB.</summary>
+    public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The deepest JSON nesting accepted in a request. Default 64.</summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>The SQLite connection string used when none is configured.</summary>
+    public const string DefaultSqliteConnectionString = "Data Source=data/tasks.db";
+}

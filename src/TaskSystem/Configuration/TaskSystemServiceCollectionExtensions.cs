@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TaskSystem;
+using TaskSystem.Configuration;
+using TaskSystem.Engine;
+using TaskSystem.Handlers;
+using TaskSystem.Maintenance;
+using TaskSystem.Storage;
+using TaskSystem.Storage.Sqlite;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds TaskSystem to an application's services.</summary>
+public static class TaskSystemServiceCollectionExtensions
+{
+    /// <summary>Adds TaskSystem with settings bound from <paramref name="configuration"/> (the <c>TaskSystem</c> section).</summary>
+    public static TaskSystemBuilder AddTaskSystem(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = AddTaskSystemCore(services);
+        services.AddOptions<TaskSystemOptions>().Bind(configuration);
+        return builder;
+    }
+
+    /// <summary>Adds TaskSystem with settings set in code (defaults otherwise: SQLite in <c>data/tasks.db</c>, 5 workers).</summary>
+    public static TaskSystemBuilder AddTaskSystem(this IServiceCollection services, Action<TaskSystemOptions>? configure = null)
+    {
+        var builder = AddTaskSystemCore(services);
+        if (configure is not null)
+        {
+            services.AddOptions<TaskSystemOptions>().Configure(configure);
+        }
+
+        return builder;
+    }
+
+    private static TaskSystemBuilder AddTaskSystemCore(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(TaskEngine)))
+        {
+            throw new InvalidOperationException("AddTaskSystem was called twice; call it once and chain AddHandler calls on its result.");
+        }
+
+        services.AddOptions<TaskSystemOptions>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TaskSystemOptions>, TaskSystemOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // The host must wait for our shutdown: running tasks' timeout, then the grace period for handlers to stop.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<TaskSystemOptions>>((host, options) =>
+        {
+            var needed = options.Value.ShutdownTimeout + options.Value.StopGracePeriod + TimeSpan.FromSeconds(5);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+
+        services.AddSingleton<HandlerRegistry>();
+        services.AddSingleton(CreateStore);
+        services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
+        services.AddSingleton<WakeSignal>();
+        services.AddSingleton<RunningTasks>();
+        services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
+        services.AddSingleton(sp => new Completer(
+            sp.GetRequiredService<ITaskStore>(),
+            sp.GetRequiredService<RunningTasks>(),
+            sp.GetRequiredService<WakeSignal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Completer>(),
+            capacity: Math.Max(1024, sp.GetRequiredService<EngineSettings>().Concurrency * 4)));
+        services.AddSingleton<TaskExecutor>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<NodeMaintenance>();
+        services.AddSingleton<SignalHandler>();
+        services.AddSingleton<TaskEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());
+        services.AddSingleton(sp => new TaskManager(
+            sp.GetRequiredService<ITaskStore>(),
+            sp.GetRequiredService<HandlerRegistry>(),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<IOptions<TaskSystemOptions>>(),
+            sp.GetRequiredService<RunningTasks>(),
+            sp.GetRequiredService<WakeSignal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ITaskStore>() as ITaskNotifier));
+        return new TaskSystemBuilder(services);
+    }
+
+    private static ITaskStore CreateStore(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<TaskSystemOptions>>().Value;
+        if (string.Equals(options.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return new SqliteTaskStore(
+                options.ConnectionString ?? TaskSystemOptions.DefaultSqliteConnectionString,
+                services.GetRequiredService<ILogger<SqliteTaskStore>>());
+        }
+
+        var provider = services.GetServices<StoreProvider>().LastOrDefault(p => string.Equals(p.Name, options.Provider, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException($"No store provider is registered for TaskSystem:Provider '{options.Provider}'.");
+        return provider.Create(services, options);
+    }
+}

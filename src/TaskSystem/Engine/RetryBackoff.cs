@@ -1,0 +1,13 @@
+namespace TaskSystem.Engine;
+
+/// <summary>Exponential backoff with jitter: base × 2^(attempt-1), capped, then scaled by a random 0.5 to 1.5.</summary>
+internal static class RetryBackoff
+{
+    public static TimeSpan Delay(int attempt, TimeSpan baseDelay, TimeSpan maxDelay, Random random)
+    {
+        var exponent = Math.Clamp(attempt - 1, 0, 30);
+        var ticks = Math.Min(baseDelay.Ticks * (double)(1L << exponent), maxDelay.Ticks);
+        var jittered = ticks * (0.5 + random.NextDouble());
+        return TimeSpan.FromTicks((long)Math.Min(jittered, maxDelay.Ticks));
+    }
+}

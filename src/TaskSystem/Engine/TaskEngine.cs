@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TaskSystem.Diagnostics;
+using TaskSystem.Handlers;
+using TaskSystem.Maintenance;
+using TaskSystem.Storage;
+
+namespace TaskSystem.Engine;
+
+/// <summary>
+/// The node's lifetime: at start, migrate and recover what a crash left running, then run the dispatcher,
+/// the completer and the maintenance loops; at shutdown, stop claiming, let running tasks finish within the
+/// shutdown timeout, cancel the rest and put them back in the queue.
+/// </summary>
+internal sealed class TaskEngine(
+    ITaskStore store,
+    HandlerRegistry handlers,
+    RunningTasks running,
+    Dispatcher dispatcher,
+    Completer completer,
+    NodeMaintenance maintenance,
+    SignalHandler signals,
+    EngineSettings settings,
+    TimeProvider time,
+    ILogger<TaskEngine> logger) : IHostedService, IDisposable
+{
+    private readonly List<MaintenanceLoop> _loops = [];
+    private readonly CancellationTokenSource _listening = new();
+    private Task _listen = Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await maintenance.RecoverAsync(store.Capabilities.SingleProcess, cancellationToken).ConfigureAwait(false);
+        maintenance.MarkStarted();
+        await maintenance.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+
+        completer.Start();
+        dispatcher.Start();
+        if (store is ITaskNotifier notifier)
+        {
+            _listen = Task.Run(() => notifier.ListenAsync(signals, _listening.Token), CancellationToken.None);
+        }
+
+        _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, time, logger));
+        _loops.Add(new MaintenanceLoop("stop poller", settings.StopPollInterval, maintenance.PollStopsAsync, time, logger));
+        if (!store.Capabilities.SingleProcess)
+        {
+            // With one process per database, every running task is ours: nothing can be lost by another node.
+            _loops.Add(new MaintenanceLoop("rescuer", settings.RescueInterval, maintenance.RescueAsync, time, logger));
+        }
+
+        foreach (var loop in _loops)
+        {
+            loop.Start();
+        }
+
+        Log.EngineStarted(logger, settings.Node, settings.Concurrency, string.Join(", ", handlers.Types), store.GetType().Name);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await dispatcher.StopAsync().ConfigureAwait(false);
+        Log.EngineStopping(logger, settings.Node, running.Count, settings.ShutdownTimeout);
+
+        if (!await AllFinalizedWithinAsync(settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            var remaining = running.Snapshot();
+            Log.ShutdownCancelling(logger, remaining.Count);
+            foreach (var execution in remaining)
+            {
+                execution.RequestShutdown();
+            }
+
+            // Handlers that honour cancellation finish now; the rest are abandoned after the grace period.
+            await AllFinalizedWithinAsync(settings.StopGracePeriod + TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+
+        completer.IsShuttingDown = true;
+        await completer.StopAsync().ConfigureAwait(false);
+        foreach (var loop in _loops)
+        {
+            await loop.StopAsync().ConfigureAwait(false);
+            loop.Dispose();
+        }
+
+        _loops.Clear();
+        await _listening.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _listen.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped listening.
+        }
+        try
+        {
+            await store.NodeRemoveAsync(settings.Node, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.MaintenanceFailed(logger, "node removal", TimeSpan.Zero, exception);
+        }
+
+        Log.EngineStopped(logger, settings.Node);
+    }
+
+    public void Dispose() => _listening.Dispose();
+
+    private async Task<bool> AllFinalizedWithinAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var pending = running.Snapshot().Select(e => e.Finalized).ToArray();
+        if (pending.Length == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

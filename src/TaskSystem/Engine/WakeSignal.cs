@@ -1,0 +1,83 @@
+using System.Threading.Channels;
+
+namespace TaskSystem.Engine;
+
+/// <summary>
+/// Wakes the dispatcher: an auto-reset signal (any number of <see cref="Set"/> calls wake one wait once) plus the
+/// earliest time something is known to come due. It carries no work: the store says what to do, so a lost or
+/// extra signal costs at most one poll, never a task.
+/// </summary>
+internal sealed class WakeSignal
+{
+    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    private long _dueTicks = long.MaxValue;
+
+    public void Set() => _channel.Writer.TryWrite(true);
+
+    /// <summary>Makes the next wait end no later than <paramref name="dueAt"/> (a retry's time, say).</summary>
+    public void WakeAt(DateTimeOffset dueAt)
+    {
+        var ticks = dueAt.UtcTicks;
+        var current = Volatile.Read(ref _dueTicks);
+        while (ticks < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _dueTicks, ticks, current);
+            if (seen == current)
+            {
+                // A waiter may be sleeping past the new due time: let it recompute.
+                Set();
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Waits for a signal, a due time, or <paramref name="maxWait"/>; false when no signal came.</summary>
+    public async Task<bool> WaitAsync(TimeSpan maxWait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (_channel.Reader.TryRead(out _))
+        {
+            return true;
+        }
+
+        var timeout = TimeUntilDue(maxWait, time);
+        if (timeout <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        try
+        {
+            await _channel.Reader.ReadAsync(linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The wait until the known due time, capped; a due time that has passed is forgotten.</summary>
+    private TimeSpan TimeUntilDue(TimeSpan maxWait, TimeProvider time)
+    {
+        var due = Volatile.Read(ref _dueTicks);
+        if (due == long.MaxValue)
+        {
+            return maxWait;
+        }
+
+        var untilDue = TimeSpan.FromTicks(due - time.GetUtcNow().UtcTicks);
+        if (untilDue <= TimeSpan.Zero)
+        {
+            Interlocked.CompareExchange(ref _dueTicks, long.MaxValue, due);
+            return TimeSpan.Zero;
+        }
+
+        return untilDue < maxWait ? untilDue : maxWait;
+    }
+}

@@ -1,0 +1,22 @@
+namespace TaskSystem.Engine;
+
+/// <summary>The worker pool's capacity: the dispatcher never claims more tasks than there are free slots.</summary>
+internal sealed class WorkerSlots(int capacity, WakeSignal freed)
+{
+    private int _busy;
+
+    public int Capacity => capacity;
+
+    public int Busy => Volatile.Read(ref _busy);
+
+    public int Free => capacity - Busy;
+
+    public void Take(int count) => Interlocked.Add(ref _busy, count);
+
+    /// <summary>Frees one slot and wakes the dispatcher to fill it.</summary>
+    public void Release()
+    {
+        Interlocked.Decrement(ref _busy);
+        freed.Set();
+    }
+}

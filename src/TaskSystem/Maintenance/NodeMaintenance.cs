@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using TaskSystem.Diagnostics;
+using TaskSystem.Engine;
+using TaskSystem.Storage;
+
+namespace TaskSystem.Maintenance;
+
+/// <summary>
+/// What each maintenance run does: renew this node's leases (heartbeat), take back the tasks of lost nodes
+/// (rescuer), and act on stop requests whose signal was lost (stop poller).
+/// </summary>
+internal sealed class NodeMaintenance(
+    ITaskStore store,
+    RunningTasks running,
+    WorkerSlots slots,
+    WakeSignal wake,
+    EngineSettings settings,
+    TimeProvider time,
+    ILogger<NodeMaintenance> logger)
+{
+    private const int RescueBatch = 500;
+    private DateTimeOffset _startedAt;
+
+    public void MarkStarted() => _startedAt = time.GetUtcNow();
+
+    public Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return store.NodeHeartbeatAsync(
+            new NodeHeartbeatParams(settings.Node, now, now + settings.LeaseDuration, _startedAt, settings.Concurrency, slots.Busy),
+            cancellationToken);
+    }
+
+    /// <summary>Takes back tasks whose owner's lease expired; true when any went back to the queue.</summary>
+    public async Task RescueAsync(CancellationToken cancellationToken)
+    {
+        var requeued = false;
+        IReadOnlyList<RescuedTask> rescued;
+        do
+        {
+            rescued = await store.TasksRescueAsync(new TasksRescueParams(time.GetUtcNow(), settings.Node, RescueBatch), cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var task in rescued)
+            {
+                Log.TaskRescued(logger, task.Id, task.FromNode, task.NewState.ToWire());
+                requeued |= task.NewState == TaskState.Queued;
+            }
+        }
+        while (rescued.Count == RescueBatch);
+
+        if (requeued)
+        {
+            wake.Set();
+        }
+    }
+
+    /// <summary>At start: every task left running by a crashed run goes back to the queue (its attempt counted).</summary>
+    public async Task RecoverAsync(bool allRunning, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        IReadOnlyList<RescuedTask> rescued;
+        do
+        {
+            var parameters = new TasksRescueParams(time.GetUtcNow(), settings.Node, RescueBatch)
+            {
+                AllRunning = allRunning,
+                AllOfNode = settings.Node,
+            };
+            rescued = await store.TasksRescueAsync(parameters, cancellationToken).ConfigureAwait(false);
+            total += rescued.Count;
+        }
+        while (rescued.Count == RescueBatch);
+
+        if (total > 0)
+        {
+            Log.TasksRecovered(logger, total);
+        }
+    }
+
+    public async Task PollStopsAsync(CancellationToken cancellationToken)
+    {
+        running.PrunePendingStops();
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        var ids = await store.TasksStopRequestedAsync(new TasksStopRequestedParams(settings.Node), cancellationToken).ConfigureAwait(false);
+        foreach (var id in ids)
+        {
+            if (running.TryGet(id, out var execution) && !execution!.IsStopRequested)
+            {
+                execution.RequestStop();
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace TaskSystem.Storage;
+
+/// <summary>
+/// Signals between nodes that share a store (LISTEN/NOTIFY on PostgreSQL). Signals only wake things up: each
+/// one has a slow poll behind it, so a lost signal delays work and never loses it. Single-process stores have none.
+/// </summary>
+public interface ITaskNotifier
+{
+    /// <summary>Tells every node that tasks were enqueued or put back in the queue. May be coalesced.</summary>
+    ValueTask NotifyTasksAvailableAsync(CancellationToken cancellationToken);
+
+    /// <summary>Tells <paramref name="node"/> that a task it runs has a stop request.</summary>
+    ValueTask NotifyStopAsync(long taskId, string node, CancellationToken cancellationToken);
+
+    /// <summary>Delivers other nodes' signals to <paramref name="handler"/> until cancelled, reconnecting as needed.</summary>
+    Task ListenAsync(ITaskSignalHandler handler, CancellationToken cancellationToken);
+}
+
+/// <summary>What a node does with a signal from another node.</summary>
+public interface ITaskSignalHandler
+{
+    /// <summary>Tasks may be ready: wake the dispatcher.</summary>
+    void OnTasksAvailable();
+
+    /// <summary>A stop was requested for a task this node may run.</summary>
+    void OnStopRequested(long taskId);
+}

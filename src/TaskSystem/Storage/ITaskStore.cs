@@ -1,0 +1,77 @@
+namespace TaskSystem.Storage;
+
+/// <summary>
+/// The only way the engine reaches the database: one implementation per database (SQLite, PostgreSQL),
+/// all held to one contract suite. Methods name the noun first and take one params record.
+/// Every state change is conditional on the state the caller expects, so races resolve in the database.
+/// </summary>
+public interface ITaskStore : IAsyncDisposable
+{
+    /// <summary>What this store guarantees about who else uses the database.</summary>
+    StoreCapabilities Capabilities { get; }
+
+    /// <summary>Creates or upgrades the schema. Safe to call from several processes at once.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts tasks and returns them with ids, in order. Returns only after the rows are durable;
+    /// concurrent callers may share one commit.
+    /// </summary>
+    Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>One task, or null.</summary>
+    Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>A page of tasks, newest (highest id) first.</summary>
+    Task<IReadOnlyList<TaskRecord>> TasksListAsync(TasksListParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>How many tasks are in each state.</summary>
+    Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Atomically marks up to <see cref="TasksClaimParams.Limit"/> ready tasks as running on the node,
+    /// in priority then run-at then id order, counting an attempt, and returns them.
+    /// </summary>
+    Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes the outcomes of attempts, each only where the task is still running under the same node and claim
+    /// (a fence against late completions). Returns, per item, whether it was applied.
+    /// </summary>
+    Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stops a task durably: a queued or scheduled task becomes cancelled at once; a running one gets its
+    /// stop-requested flag, which its node acts on.
+    /// </summary>
+    Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts.</summary>
+    Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes back running tasks whose owner is gone: those whose lease expired (never the caller's own), or,
+    /// at start, every running task of the given node. A task with a stop request becomes cancelled; one out
+    /// of attempts becomes failed; the rest go back to the queue (the interrupted attempt counts).
+    /// </summary>
+    Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Ids of tasks running on the node that have a stop request (the slow path behind the signal).</summary>
+    Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Records that the node is alive and extends the lease of every task it runs.</summary>
+    Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Removes the node's row at a clean shutdown.</summary>
+    Task NodeRemoveAsync(string node, CancellationToken cancellationToken);
+
+    /// <summary>The nodes that sent a heartbeat, most recent first.</summary>
+    Task<IReadOnlyList<NodeRecord>> NodesListAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What a store guarantees about who else uses the database.</summary>
+/// <param name="SingleProcess">
+/// Only this process can use the database (SQLite holds a file lock). Every running task at start is then a
+/// leftover of a crash, and leases never need to expire to find dead owners.
+/// </param>
+public sealed record StoreCapabilities(bool SingleProcess);

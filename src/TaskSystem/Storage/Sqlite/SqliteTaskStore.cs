@@ -1,0 +1,483 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using static TaskSystem.Storage.Sqlite.SqliteRows;
+
+namespace TaskSystem.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk when it returns.
+/// Writes go through one <see cref="SqliteWriter"/> (group commit); reads use pooled connections of their own.
+/// </summary>
+internal sealed partial class SqliteTaskStore : ITaskStore
+{
+    private const string Ready = "state IN ('queued', 'scheduled')";
+    private const string Fence = "id = $id AND state = 'running' AND node = $node AND claim_id = $claim";
+
+    private readonly string _databasePath;
+    private readonly string _readConnectionString;
+    private readonly string _writeConnectionString;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _openLock = new(1, 1);
+    private SqliteFileLock? _fileLock;
+    private SqliteWriter? _writer;
+    private bool _disposed;
+
+    public SqliteTaskStore(string connectionString, ILogger<SqliteTaskStore> logger)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (string.IsNullOrWhiteSpace(builder.DataSource) || builder.DataSource == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+        {
+            throw new ArgumentException(
+                "TaskSystem:ConnectionString must name a SQLite database file (for example 'Data Source=data/tasks.db'): an in-memory database is not durable.",
+                nameof(connectionString));
+        }
+
+        _databasePath = Path.GetFullPath(builder.DataSource);
+        builder.DataSource = _databasePath;
+        builder.Mode = SqliteOpenMode.ReadWriteCreate;
+        builder.Pooling = false;
+        _writeConnectionString = builder.ToString();
+        builder.Pooling = true;
+        _readConnectionString = builder.ToString();
+        _logger = logger;
+    }
+
+    public StoreCapabilities Capabilities { get; } = new(SingleProcess: true);
+
+    public string DatabasePath => _databasePath;
+
+    public async Task MigrateAsync(CancellationToken cancellationToken) => await WriterAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Opens the database on first use: lock, pragmas, migrations, then the writer loop.</summary>
+    private async ValueTask<SqliteWriter> WriterAsync(CancellationToken cancellationToken)
+    {
+        var writer = Volatile.Read(ref _writer);
+        if (writer is not null)
+        {
+            return writer;
+        }
+
+        await _openLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is not null)
+            {
+                return _writer;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(_databasePath)!);
+            _fileLock = SqliteFileLock.Acquire(_databasePath);
+            var connection = new SqliteConnection(_writeConnectionString);
+            try
+            {
+                connection.Open();
+                using (var pragmas = connection.CreateCommand())
+                {
+                    // WAL lets readers run beside the writer; FULL fsyncs every commit: a 201 means on disk.
+                    pragmas.CommandText =
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
+                    pragmas.ExecuteNonQuery();
+                }
+
+                SqliteSchema.Migrate(connection);
+            }
+            catch
+            {
+                connection.Dispose();
+                _fileLock.Dispose();
+                _fileLock = null;
+                throw;
+            }
+
+            Volatile.Write(ref _writer, new SqliteWriter(connection, _logger));
+            return _writer;
+        }
+        finally
+        {
+            _openLock.Release();
+        }
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken, bool singleStatement = false)
+    {
+        var writer = await WriterAsync(cancellationToken).ConfigureAwait(false);
+        return await writer.WriteAsync(work, singleStatement).ConfigureAwait(false);
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
+    {
+        await WriterAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return read(connection);
+    }
+
+    public Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<TaskRecord>>(context =>
+        {
+            var inserted = new TaskRecord[parameters.Tasks.Count];
+            for (var i = 0; i < inserted.Length; i++)
+            {
+                var task = parameters.Tasks[i];
+                var state = task.InitialState;
+                var id = (long)context.Command("""
+                    INSERT INTO tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent)
+                    VALUES ($type, $queue, $priority, $payload, $state, $max_attempts, $timeout_ms, $created_at, $run_at, $trace_parent)
+                    RETURNING id
+                    """)
+                    .Bind("$type", task.Type)
+                    .Bind("$queue", task.Queue)
+                    .Bind("$priority", task.Priority)
+                    .Bind("$payload", task.PayloadJson)
+                    .Bind("$state", state.ToWire())
+                    .Bind("$max_attempts", task.MaxAttempts)
+                    .Bind("$timeout_ms", (long)task.Timeout.TotalMilliseconds)
+                    .Bind("$created_at", Ms(task.CreatedAt))
+                    .Bind("$run_at", Ms(task.RunAt))
+                    .Bind("$trace_parent", task.TraceParent)
+                    .ExecuteScalar()!;
+                inserted[i] = new TaskRecord
+                {
+                    Id = id,
+                    Type = task.Type,
+                    Queue = task.Queue,
+                    Priority = task.Priority,
+                    PayloadJson = task.PayloadJson,
+                    State = state,
+                    Attempt = 0,
+                    MaxAttempts = task.MaxAttempts,
+                    Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
+                    CreatedAt = Time(Ms(task.CreatedAt)),
+                    RunAt = Time(Ms(task.RunAt)),
+                    TraceParent = task.TraceParent,
+                };
+            }
+
+            return inserted;
+        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1);
+
+    public Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {Columns} FROM tasks WHERE id = $id";
+            return ReadSingleTask(command.Bind("$id", id));
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<TaskRecord>> TasksListAsync(TasksListParams parameters, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<TaskRecord>>(connection =>
+        {
+            if (parameters.States is not { Count: > 0 } states)
+            {
+                return ListPage(connection, parameters, state: null);
+            }
+
+            // One indexed range per state, merged: cheaper than asking SQLite to sort a union of large states.
+            return [.. states.Distinct()
+                .SelectMany(state => ListPage(connection, parameters, state))
+                .OrderByDescending(task => task.Id)
+                .Take(parameters.Limit)];
+        }, cancellationToken);
+
+    private static List<TaskRecord> ListPage(SqliteConnection connection, TasksListParams parameters, TaskState? state)
+    {
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (state is { } s)
+        {
+            where.Add("state = $state");
+            command.Bind("$state", s.ToWire());
+        }
+
+        if (parameters.Type is not null)
+        {
+            where.Add("type = $type");
+            command.Bind("$type", parameters.Type);
+        }
+
+        if (parameters.Queue is not null)
+        {
+            where.Add("queue = $queue");
+            command.Bind("$queue", parameters.Queue);
+        }
+
+        if (parameters.BeforeId is not null)
+        {
+            where.Add("id < $before");
+            command.Bind("$before", parameters.BeforeId);
+        }
+
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        command.CommandText = $"SELECT {Columns} FROM tasks {filter} ORDER BY id DESC LIMIT $limit";
+        command.Bind("$limit", parameters.Limit);
+        return ReadTasks(command);
+    }
+
+    public Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyDictionary<TaskState, long>>(connection =>
+        {
+            var counts = TaskStates.All.ToDictionary(state => state, _ => 0L);
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT state, COUNT(*) FROM tasks GROUP BY state";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts[ParseState(reader.GetString(0))] = reader.GetInt64(1);
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<TaskRecord>>(context =>
+        {
+            var claimed = ReadTasks(context.Command($"""
+                UPDATE tasks
+                SET state = 'running', attempt = attempt + 1, node = $node, claim_id = $claim,
+                    started_at = $now, finished_at = NULL, lease_expires_at = $lease
+                WHERE id IN (
+                    SELECT id FROM tasks
+                    WHERE {Ready} AND run_at <= $now AND type IN (SELECT value FROM json_each($types))
+                    ORDER BY priority, run_at, id
+                    LIMIT $limit)
+                RETURNING {Columns}
+                """)
+                .Bind("$node", parameters.Node)
+                .Bind("$claim", parameters.ClaimId)
+                .Bind("$now", Ms(parameters.Now))
+                .Bind("$lease", Ms(parameters.LeaseExpiresAt))
+                .Bind("$types", System.Text.Json.JsonSerializer.Serialize(parameters.Types, StoreJsonContext.Default.IReadOnlyListString))
+                .Bind("$limit", parameters.Limit));
+
+            // RETURNING gives no order: start them in queue order.
+            claimed.Sort(static (a, b) =>
+                a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority)
+                : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt)
+                : a.Id.CompareTo(b.Id));
+            return claimed;
+        }, cancellationToken, singleStatement: true);
+
+    public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<bool>>(context =>
+        {
+            var applied = new bool[parameters.Completions.Count];
+            for (var i = 0; i < applied.Length; i++)
+            {
+                var completion = parameters.Completions[i];
+                applied[i] = context.Command(CompletionSql(completion.Kind))
+                    .Bind("$id", completion.Id)
+                    .Bind("$node", completion.Node)
+                    .Bind("$claim", completion.ClaimId)
+                    .Bind("$at", Ms(completion.At))
+                    .Bind("$result", completion.ResultJson)
+                    .Bind("$error", completion.Error)
+                    .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
+                    .ExecuteNonQuery() == 1;
+            }
+
+            return applied;
+        }, cancellationToken, singleStatement: parameters.Completions.Count == 1);
+
+    private const string AppendError =
+        "json_insert(COALESCE(errors, '[]'), '$[#]', json_object('attempt', attempt, 'error', $error, 'at', $at))";
+
+    private static string CompletionSql(CompletionKind kind) => kind switch
+    {
+        CompletionKind.Succeeded => $"""
+            UPDATE tasks SET state = 'succeeded', finished_at = $at, result = $result, error = NULL, lease_expires_at = NULL
+            WHERE {Fence}
+            """,
+        CompletionKind.Retry => $"""
+            UPDATE tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'scheduled' END,
+                finished_at = CASE WHEN stop_requested THEN $at ELSE NULL END,
+                run_at = $run_at, error = $error, errors = {AppendError}, lease_expires_at = NULL
+            WHERE {Fence}
+            """,
+        CompletionKind.Failed => $"""
+            UPDATE tasks SET state = 'failed', finished_at = $at, error = $error, errors = {AppendError}, lease_expires_at = NULL
+            WHERE {Fence}
+            """,
+        CompletionKind.Cancelled => $"""
+            UPDATE tasks SET state = 'cancelled', finished_at = $at, error = $error, lease_expires_at = NULL
+            WHERE {Fence}
+            """,
+        CompletionKind.Released => $"""
+            UPDATE tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'queued' END,
+                finished_at = CASE WHEN stop_requested THEN $at ELSE NULL END,
+                attempt = CASE WHEN stop_requested THEN attempt ELSE attempt - 1 END,
+                error = CASE WHEN stop_requested THEN $error ELSE error END,
+                lease_expires_at = NULL
+            WHERE {Fence}
+            """,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
+    };
+
+    public Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context =>
+        {
+            var cancelled = ReadSingleTask(context.Command($"""
+                UPDATE tasks SET state = 'cancelled', finished_at = $now, error = 'stopped before it started'
+                WHERE id = $id AND {Ready}
+                RETURNING {Columns}
+                """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
+            if (cancelled is not null)
+            {
+                return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
+            }
+
+            var flagged = ReadSingleTask(context.Command($"""
+                UPDATE tasks SET stop_requested = 1 WHERE id = $id AND state = 'running'
+                RETURNING {Columns}
+                """).Bind("$id", parameters.Id));
+            if (flagged is not null)
+            {
+                return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
+            }
+
+            var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
+            return task switch
+            {
+                null => new TaskCancelResult(TaskCancelOutcome.NotFound, null),
+                { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
+                _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
+            };
+        }, cancellationToken);
+
+    public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context =>
+        {
+            var queued = ReadSingleTask(context.Command($"""
+                UPDATE tasks SET state = 'queued', attempt = 0, run_at = $now, started_at = NULL, finished_at = NULL,
+                    result = NULL, error = NULL, stop_requested = 0, claim_id = NULL, lease_expires_at = NULL
+                WHERE id = $id AND state IN ('failed', 'cancelled')
+                RETURNING {Columns}
+                """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
+            if (queued is not null)
+            {
+                return new TaskRetryResult(RetryOutcome.Queued, queued);
+            }
+
+            var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
+            return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<RescuedTask>>(context =>
+        {
+            var rescued = new List<RescuedTask>();
+            using var reader = context.Command("""
+                UPDATE tasks SET
+                    state = CASE WHEN stop_requested THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    finished_at = CASE WHEN stop_requested OR attempt >= max_attempts THEN $now ELSE NULL END,
+                    error = CASE WHEN stop_requested THEN 'stopped; its node was lost while it ran'
+                                 ELSE 'interrupted: node ' || COALESCE(node, '?') || ' was lost while it ran' END,
+                    errors = CASE WHEN stop_requested THEN errors
+                                  ELSE json_insert(COALESCE(errors, '[]'), '$[#]', json_object(
+                                      'attempt', attempt, 'error', 'interrupted: node ' || COALESCE(node, '?') || ' was lost while it ran', 'at', $now)) END,
+                    lease_expires_at = NULL
+                WHERE id IN (
+                    SELECT id FROM tasks
+                    WHERE state = 'running' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
+                    LIMIT $limit)
+                RETURNING id, node, state
+                """)
+                .Bind("$now", Ms(parameters.Now))
+                .Bind("$rescuer", parameters.Rescuer)
+                .Bind("$all_running", parameters.AllRunning ? 1 : 0)
+                .Bind("$all_of_node", parameters.AllOfNode)
+                .Bind("$limit", parameters.Limit)
+                .ExecuteReader();
+            while (reader.Read())
+            {
+                rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
+            }
+
+            return rescued;
+        }, cancellationToken, singleStatement: true);
+
+    public Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<long>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id FROM tasks WHERE state = 'running' AND node = $node AND stop_requested = 1";
+            command.Bind("$node", parameters.Node);
+            var ids = new List<long>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+
+            return ids;
+        }, cancellationToken);
+
+    public Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context =>
+        {
+            context.Command("UPDATE tasks SET lease_expires_at = $lease WHERE state = 'running' AND node = $node")
+                .Bind("$lease", Ms(parameters.LeaseExpiresAt))
+                .Bind("$node", parameters.Node)
+                .ExecuteNonQuery();
+            context.Command("""
+                INSERT INTO nodes (name, started_at, heartbeat_at, concurrency, busy) VALUES ($node, $started, $now, $concurrency, $busy)
+                ON CONFLICT (name) DO UPDATE SET
+                    started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+                    concurrency = excluded.concurrency, busy = excluded.busy
+                """)
+                .Bind("$node", parameters.Node)
+                .Bind("$started", Ms(parameters.StartedAt))
+                .Bind("$now", Ms(parameters.Now))
+                .Bind("$concurrency", parameters.Concurrency)
+                .Bind("$busy", parameters.Busy)
+                .ExecuteNonQuery();
+            return true;
+        }, cancellationToken);
+
+    public Task NodeRemoveAsync(string node, CancellationToken cancellationToken) =>
+        WriteAsync(context => context.Command("DELETE FROM nodes WHERE name = $node").Bind("$node", node).ExecuteNonQuery(),
+            cancellationToken, singleStatement: true);
+
+    public Task<IReadOnlyList<NodeRecord>> NodesListAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<NodeRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name, started_at, heartbeat_at, concurrency, busy FROM nodes ORDER BY heartbeat_at DESC";
+            var nodes = new List<NodeRecord>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                nodes.Add(new NodeRecord(reader.GetString(0), Time(reader.GetInt64(1)), Time(reader.GetInt64(2)), reader.GetInt32(3), reader.GetInt32(4)));
+            }
+
+            return nodes;
+        }, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _openLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            // Pooled readers keep the file open; release them so the file (and its lock) can go.
+            SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+            _fileLock?.Dispose();
+        }
+        finally
+        {
+            _openLock.Release();
+        }
+    }
+}

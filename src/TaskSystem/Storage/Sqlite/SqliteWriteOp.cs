@@ -1,0 +1,49 @@
+namespace TaskSystem.Storage.Sqlite;
+
+/// <summary>
+/// One unit of work for the writer. It runs inside a transaction shared with other operations
+/// (group commit), and its caller is answered only after that transaction commits.
+/// </summary>
+internal abstract class SqliteWriteOp
+{
+    /// <summary>
+    /// A single statement is atomic by itself; anything longer runs inside a savepoint so that its failure
+    /// does not undo the other operations sharing the transaction.
+    /// </summary>
+    public abstract bool SingleStatement { get; }
+
+    public abstract void Execute(SqliteWriteContext context);
+
+    /// <summary>Remembers a failure; the caller sees it after the batch ends.</summary>
+    public abstract void MarkFailed(Exception exception);
+
+    /// <summary>Answers the caller: called only after the commit (or the failure of the whole batch).</summary>
+    public abstract void Publish();
+}
+
+internal sealed class SqliteWriteOp<T>(Func<SqliteWriteContext, T> work, bool singleStatement) : SqliteWriteOp
+{
+    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+    private Exception? _failure;
+
+    public Task<T> Task => _completion.Task;
+
+    public override bool SingleStatement => singleStatement;
+
+    public override void Execute(SqliteWriteContext context) => _result = work(context);
+
+    public override void MarkFailed(Exception exception) => _failure ??= exception;
+
+    public override void Publish()
+    {
+        if (_failure is not null)
+        {
+            _completion.TrySetException(_failure);
+        }
+        else
+        {
+            _completion.TrySetResult(_result!);
+        }
+    }
+}

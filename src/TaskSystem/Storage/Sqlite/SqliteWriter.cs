@@ -1,0 +1,166 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using TaskSystem.Diagnostics;
+
+namespace TaskSystem.Storage.Sqlite;
+
+/// <summary>
+/// The single writer of the database. SQLite allows one writer at a time, so instead of letting connections
+/// fight for the lock, every write is queued here and the loop runs whatever has queued up in one transaction:
+/// one fsync answers many callers (group commit), and nobody is answered before that commit.
+/// </summary>
+internal sealed class SqliteWriter : IAsyncDisposable
+{
+    /// <summary>Bounds one transaction so that a flood of writes still commits, and answers, in steady steps.</summary>
+    private const int MaxOperationsPerCommit = 512;
+
+    private readonly Channel<SqliteWriteOp> _queue = Channel.CreateUnbounded<SqliteWriteOp>(
+        new UnboundedChannelOptions { SingleReader = true });
+
+    private readonly SqliteConnection _connection;
+    private readonly SqliteWriteContext _context;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+
+    public SqliteWriter(SqliteConnection connection, ILogger logger)
+    {
+        _connection = connection;
+        _context = new SqliteWriteContext(connection);
+        _logger = logger;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, bool singleStatement = false)
+    {
+        var operation = new SqliteWriteOp<T>(work, singleStatement);
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The SQLite store is closed.");
+        }
+
+        return operation.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<SqliteWriteOp>(MaxOperationsPerCommit);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxOperationsPerCommit && _queue.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            Commit(batch);
+            foreach (var operation in batch)
+            {
+                operation.Publish();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void Commit(List<SqliteWriteOp> batch)
+    {
+        SqliteTransaction? transaction = null;
+        try
+        {
+            transaction = _connection.BeginTransaction(deferred: false);
+            _context.Transaction = transaction;
+            foreach (var operation in batch)
+            {
+                if (!Run(operation))
+                {
+                    // SQLite rolled the whole transaction back (disk full, I/O error): what ran is gone,
+                    // and what follows must not run outside a transaction.
+                    throw new SqliteException("The transaction was rolled back by SQLite after an error.", 1);
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception exception)
+        {
+            Log.StoreBatchFailed(_logger, batch.Count, exception);
+            TryRollback(transaction);
+            foreach (var operation in batch)
+            {
+                operation.MarkFailed(exception);
+            }
+        }
+        finally
+        {
+            _context.Transaction = null;
+            transaction?.Dispose();
+        }
+    }
+
+    /// <summary>Runs one operation; false when its failure ended the whole transaction.</summary>
+    private bool Run(SqliteWriteOp operation)
+    {
+        if (operation.SingleStatement)
+        {
+            try
+            {
+                operation.Execute(_context);
+            }
+            catch (Exception exception)
+            {
+                operation.MarkFailed(exception);
+                return InTransaction();
+            }
+
+            return true;
+        }
+
+        Exec("SAVEPOINT op");
+        try
+        {
+            operation.Execute(_context);
+            Exec("RELEASE op");
+        }
+        catch (Exception exception)
+        {
+            operation.MarkFailed(exception);
+            if (!InTransaction())
+            {
+                return false;
+            }
+
+            Exec("ROLLBACK TO op");
+            Exec("RELEASE op");
+        }
+
+        return true;
+    }
+
+    private bool InTransaction() => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+
+    private void Exec(string sql) => _context.Command(sql).ExecuteNonQuery();
+
+    private static void TryRollback(SqliteTransaction? transaction)
+    {
+        try
+        {
+            transaction?.Rollback();
+        }
+        catch (SqliteException)
+        {
+            // Already rolled back by SQLite itself; nothing is left to undo.
+        }
+        catch (InvalidOperationException)
+        {
+            // The transaction had already completed.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        _context.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

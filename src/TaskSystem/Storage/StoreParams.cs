@@ -1,0 +1,123 @@
+namespace TaskSystem.Storage;
+
+/// <summary>A task to insert.</summary>
+public sealed record NewTask(
+    string Type,
+    string Queue,
+    int Priority,
+    string PayloadJson,
+    int MaxAttempts,
+    TimeSpan Timeout,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset RunAt,
+    string? TraceParent = null)
+{
+    /// <summary>Scheduled when it must wait for a future time, else queued.</summary>
+    public TaskState InitialState => RunAt > CreatedAt ? TaskState.Scheduled : TaskState.Queued;
+}
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksInsertAsync"/>.</summary>
+public sealed record TasksInsertParams(IReadOnlyList<NewTask> Tasks);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksListAsync"/>.</summary>
+/// <param name="States">Only these states; null or empty for all.</param>
+/// <param name="Type">Only this type.</param>
+/// <param name="Queue">Only this queue.</param>
+/// <param name="BeforeId">Only ids below this one (the cursor).</param>
+/// <param name="Limit">At most this many.</param>
+public sealed record TasksListParams(IReadOnlyCollection<TaskState>? States, string? Type, string? Queue, long? BeforeId, int Limit);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksClaimAsync"/>.</summary>
+/// <param name="Node">The claiming node.</param>
+/// <param name="ClaimId">A fresh fencing token for this claim.</param>
+/// <param name="Limit">The node's free worker slots: never claim more.</param>
+/// <param name="Types">Only tasks of these types (the handlers the node has).</param>
+/// <param name="Now">The current time: tasks with a later run-at wait.</param>
+/// <param name="LeaseExpiresAt">The lease given to the claimed tasks.</param>
+public sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IReadOnlyList<string> Types, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+
+/// <summary>What an attempt ended in.</summary>
+public enum CompletionKind
+{
+    /// <summary>The handler returned: succeeded.</summary>
+    Succeeded,
+
+    /// <summary>The attempt failed and attempts remain: scheduled at <see cref="TaskCompletion.RunAt"/> (cancelled if a stop was requested).</summary>
+    Retry,
+
+    /// <summary>The attempt failed and none remain: failed.</summary>
+    Failed,
+
+    /// <summary>Stopped: cancelled.</summary>
+    Cancelled,
+
+    /// <summary>Interrupted by shutdown: back to queued without counting the attempt (cancelled if a stop was requested).</summary>
+    Released,
+}
+
+/// <summary>One attempt's outcome, fenced by node and claim.</summary>
+public sealed record TaskCompletion(
+    long Id,
+    string Node,
+    long ClaimId,
+    CompletionKind Kind,
+    DateTimeOffset At,
+    string? ResultJson = null,
+    string? Error = null,
+    DateTimeOffset? RunAt = null);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksCompleteAsync"/>.</summary>
+public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions);
+
+/// <summary>Parameters of <see cref="ITaskStore.TaskCancelAsync"/>.</summary>
+public sealed record TaskCancelParams(long Id, DateTimeOffset Now);
+
+/// <summary>What <see cref="ITaskStore.TaskCancelAsync"/> did.</summary>
+public enum TaskCancelOutcome
+{
+    /// <summary>It was queued or scheduled and is now cancelled.</summary>
+    Cancelled,
+
+    /// <summary>It runs; its stop-requested flag is now set.</summary>
+    StopRequested,
+
+    /// <summary>It was already cancelled.</summary>
+    AlreadyCancelled,
+
+    /// <summary>It had succeeded or failed.</summary>
+    AlreadyFinished,
+
+    /// <summary>No such task.</summary>
+    NotFound,
+}
+
+/// <summary>The result of <see cref="ITaskStore.TaskCancelAsync"/>: the outcome and the row after it.</summary>
+public sealed record TaskCancelResult(TaskCancelOutcome Outcome, TaskRecord? Task);
+
+/// <summary>Parameters of <see cref="ITaskStore.TaskRetryAsync"/>.</summary>
+public sealed record TaskRetryParams(long Id, DateTimeOffset Now);
+
+/// <summary>The result of <see cref="ITaskStore.TaskRetryAsync"/>: the outcome and the row after it.</summary>
+public sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksRescueAsync"/>.</summary>
+/// <param name="Now">Leases that ended before this are expired.</param>
+/// <param name="Rescuer">The node doing the rescue: its own tasks are never taken by lease expiry.</param>
+/// <param name="Limit">At most this many per call.</param>
+public sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
+{
+    /// <summary>Take every running task whatever its lease: recovery at start of a single-process store.</summary>
+    public bool AllRunning { get; init; }
+
+    /// <summary>Take every running task of this node whatever its lease: recovery at start after a crash.</summary>
+    public string? AllOfNode { get; init; }
+}
+
+/// <summary>A task taken back from a lost node, and where it went.</summary>
+public sealed record RescuedTask(long Id, string? FromNode, TaskState NewState);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksStopRequestedAsync"/>.</summary>
+public sealed record TasksStopRequestedParams(string Node);
+
+/// <summary>Parameters of <see cref="ITaskStore.NodeHeartbeatAsync"/>.</summary>
+public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy);

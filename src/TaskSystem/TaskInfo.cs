@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace TaskSystem;
+
+/// <summary>A task as the store holds it now.</summary>
+/// <param name="Id">The task's id, unique and increasing.</param>
+/// <param name="Type">Selects the handler that runs it.</param>
+/// <param name="Queue">A label to group and filter tasks.</param>
+/// <param name="Priority">Lower runs first; FIFO within a priority.</param>
+/// <param name="Payload">The handler's input, a JSON object.</param>
+/// <param name="State">Where the task is in its life.</param>
+/// <param name="Attempt">How many attempts have started (0 before the first).</param>
+/// <param name="MaxAttempts">How many attempts it may have before it fails.</param>
+/// <param name="Timeout">How long one attempt may run before it is cancelled and counted as failed.</param>
+/// <param name="CreatedAt">When it was accepted.</param>
+/// <param name="RunAt">When it becomes (or became) ready to run.</param>
+/// <param name="StartedAt">When its latest attempt started.</param>
+/// <param name="FinishedAt">When it reached a final state.</param>
+/// <param name="Result">What the handler returned, when it succeeded.</param>
+/// <param name="Error">The latest error, when an attempt failed or it was stopped.</param>
+/// <param name="Node">The node that runs it or ran it last.</param>
+/// <param name="StopRequested">A stop was requested while it ran.</param>
+/// <param name="Errors">Every failed attempt, oldest first.</param>
+public sealed record TaskInfo(
+    long Id,
+    string Type,
+    string Queue,
+    int Priority,
+    JsonElement Payload,
+    TaskState State,
+    int Attempt,
+    int MaxAttempts,
+    TimeSpan Timeout,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset RunAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    JsonElement? Result,
+    string? Error,
+    string? Node,
+    bool StopRequested,
+    IReadOnlyList<TaskAttemptError> Errors);
+
+/// <summary>One failed attempt.</summary>
+/// <param name="Attempt">The attempt's number, from 1.</param>
+/// <param name="Error">Why it failed.</param>
+/// <param name="At">When it failed.</param>
+public sealed record TaskAttemptError(int Attempt, string Error, DateTimeOffset At);

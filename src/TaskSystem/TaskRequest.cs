@@ -1,0 +1,26 @@
+using System.Text.Json;
+
+namespace TaskSystem;
+
+/// <summary>What to enqueue. Only <see cref="Type"/> is required; the rest take the configured defaults.</summary>
+/// <param name="Type">The registered handler type that will run the task.</param>
+public sealed record TaskRequest(string Type)
+{
+    /// <summary>The handler's input: a JSON object, or null for an empty object.</summary>
+    public JsonElement? Payload { get; init; }
+
+    /// <summary>The queue label (default <see cref="TaskSystemOptions.DefaultQueue"/>).</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Lower runs first (default 0, range -1000 to 1000).</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>Attempts before the task fails (default <see cref="TaskSystemOptions.DefaultMaxAttempts"/>).</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>How long one attempt may run (default <see cref="TaskSystemOptions.DefaultTimeout"/>).</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Do not run before this time (default: now).</summary>
+    public DateTimeOffset? RunAt { get; init; }
+}
