@@ -10,27 +10,26 @@ if (args is ["healthcheck", ..])
     return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : "http://localhost:4000/health/live");
 }
 
-// Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-{
-    // The seed's port. --urls (or the URLS variable) changes it.
-    builder.WebHost.UseUrls("http://localhost:4000");
-}
-
-builder.Services
-    .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
-    .AddHandler<DemoHandler>(DemoHandler.Type);
-builder.Services.AddTaskSystemHttpApi();
-
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.MapTasksApi();
-app.MapHealthApi();
-
 try
 {
+    // Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+    {
+        // The seed's port. --urls (or the URLS variable) changes it.
+        builder.WebHost.UseUrls("http://localhost:4000");
+    }
+
+    builder.Services
+        .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
+        .AddHandler<DemoHandler>(DemoHandler.Type);
+    builder.Services.AddTaskSystemHttpApi();
+
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.MapTasksApi();
+    app.MapHealthApi();
     await app.RunAsync();
     return 0;
 }

@@ -59,7 +59,7 @@ public sealed class TaskManager
         ArgumentNullException.ThrowIfNull(request);
         var (task, payload) = Prepare(request, _time.GetUtcNow());
         var inserted = await _store.TasksInsertAsync(new TasksInsertParams([task]), cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(cancellationToken).ConfigureAwait(false);
+        await SignalAvailableAsync(task.RunAt, cancellationToken).ConfigureAwait(false);
         return ToInfo(inserted[0], payload);
     }
 
@@ -79,7 +79,7 @@ public sealed class TaskManager
         }
 
         var inserted = await _store.TasksInsertAsync(new TasksInsertParams([.. prepared.Select(p => p.Task)]), cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(cancellationToken).ConfigureAwait(false);
+        await SignalAvailableAsync(prepared.Min(p => p.Task.RunAt), cancellationToken).ConfigureAwait(false);
         return [.. inserted.Select((record, i) => ToInfo(record, prepared[i].Payload))];
     }
 
@@ -200,7 +200,7 @@ public sealed class TaskManager
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
-            await SignalAvailableAsync(cancellationToken).ConfigureAwait(false);
+            await SignalAvailableAsync(null, cancellationToken).ConfigureAwait(false);
         }
 
         return new RetryResult(result.Outcome, result.Task is null ? null : ToInfo(result.Task));
@@ -210,9 +210,18 @@ public sealed class TaskManager
     public Task<IReadOnlyList<NodeRecord>> NodesAsync(CancellationToken cancellationToken = default) =>
         _store.NodesListAsync(cancellationToken);
 
-    private async ValueTask SignalAvailableAsync(CancellationToken cancellationToken)
+    /// <summary>Wakes the local dispatcher (at the run-at time of a delayed task) and tells the other nodes.</summary>
+    private async ValueTask SignalAvailableAsync(DateTimeOffset? runAt, CancellationToken cancellationToken)
     {
-        _wake.Set();
+        if (runAt is { } at && at > _time.GetUtcNow())
+        {
+            _wake.WakeAt(at);
+        }
+        else
+        {
+            _wake.Set();
+        }
+
         if (_notifier is not null)
         {
             await _notifier.NotifyTasksAvailableAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,158 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using TaskSystem.Engine;
+using TaskSystem.Tests.Support;
+
+namespace TaskSystem.Tests.Engine;
+
+/// <summary>Stopping tasks: at once, durably, never retried; a handler that ignores it is abandoned.</summary>
+public sealed class StopTests
+{
+    [Fact]
+    public async Task Stop_RunningTask_CancelsItsTokenAtOnce_EndsCancelled_AndIsNeverRetried()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        await using var host = await EngineHost.StartAsync(b => b
+            .AddHandler("long", async (_, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                started.TrySetResult();
+                using var registration = ct.Register(() => observed.TrySetResult());
+                await Task.Delay(Timeout.Infinite, ct);
+            })
+            .AddHandler("marker", (_, _) => Task.CompletedTask));
+
+        var task = await host.EnqueueAsync("long");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var result = await host.Manager.StopAsync(task.Id);
+
+        Assert.True(observed.Task.IsCompleted, "the handler's token was cancelled before StopAsync returned");
+        Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        Assert.Equal(TaskState.Cancelled, (await host.Manager.GetAsync(task.Id))!.State);
+
+        // Let the dispatcher go round again: the stopped task stays stopped.
+        var marker = await host.EnqueueAsync("marker");
+        await host.WaitForStateAsync(marker.Id, TaskState.Succeeded);
+        Assert.Equal((1, TaskState.Cancelled, 1), (runs, (await host.Manager.GetAsync(task.Id))!.State, (await host.Manager.GetAsync(task.Id))!.Attempt));
+    }
+
+    [Fact]
+    public async Task Stop_QueuedTask_IsCancelledAndNeverStarts()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new HashSet<long>();
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("t", async (ctx, _) => { lock (started) { started.Add(ctx.Id); } await gate.Task; }),
+            o => o.Concurrency = 1);
+
+        var blocker = await host.EnqueueAsync("t");
+        await Eventually.Until(() => { lock (started) { return started.Contains(blocker.Id); } });
+        var queued = await host.EnqueueAsync("t");
+
+        var result = await host.Manager.StopAsync(queued.Id);
+        gate.SetResult();
+        await host.WaitForStateAsync(blocker.Id, TaskState.Succeeded);
+        var after = await host.EnqueueAsync("t");
+        await host.WaitForStateAsync(after.Id, TaskState.Succeeded);
+
+        Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        lock (started)
+        {
+            Assert.DoesNotContain(queued.Id, started);
+        }
+    }
+
+    [Fact]
+    public async Task Stop_ScheduledTask_IsCancelledAndNeverStarts()
+    {
+        var runs = 0;
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler("t", (_, _) => { Interlocked.Increment(ref runs); return Task.CompletedTask; }));
+        var task = await host.EnqueueAsync("t", change: r => r with { RunAt = DateTimeOffset.UtcNow.AddMilliseconds(300) });
+
+        var result = await host.Manager.StopAsync(task.Id);
+        var marker = await host.EnqueueAsync("t", change: r => r with { RunAt = DateTimeOffset.UtcNow.AddMilliseconds(400) });
+        await host.WaitForStateAsync(marker.Id, TaskState.Succeeded);
+
+        Assert.Equal(StopOutcome.Cancelled, result.Outcome);
+        Assert.Equal(1, runs);
+    }
+
+    [Fact]
+    public async Task Stop_FinishedMissingOrCancelledTasks_SaySo()
+    {
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler("t", (_, _) => Task.CompletedTask));
+        var done = await host.EnqueueAsync("t");
+        await host.WaitForStateAsync(done.Id, TaskState.Succeeded);
+        var scheduled = await host.EnqueueAsync("t", change: r => r with { RunAt = DateTimeOffset.UtcNow.AddHours(1) });
+        await host.Manager.StopAsync(scheduled.Id);
+
+        Assert.Equal(StopOutcome.AlreadyFinished, (await host.Manager.StopAsync(done.Id)).Outcome);
+        Assert.Equal(StopOutcome.AlreadyCancelled, (await host.Manager.StopAsync(scheduled.Id)).Outcome);
+        Assert.Equal(StopOutcome.NotFound, (await host.Manager.StopAsync(424242)).Outcome);
+    }
+
+    [Fact]
+    public async Task Stop_HandlerIgnoringCancellation_IsAbandonedAfterTheGracePeriod_AndItsSlotFreed()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var token = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("stubborn", async (_, ct) => { token.TrySetResult(ct); await never.Task; })
+                  .AddHandler("next", (_, _) => Task.CompletedTask),
+            o => { o.Concurrency = 1; o.StopGracePeriod = TimeSpan.FromSeconds(5); },
+            time);
+        var stubborn = await host.EnqueueAsync("stubborn");
+        var ct = await token.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var stopping = host.Manager.StopAsync(stubborn.Id);
+        await Eventually.Until(() => ct.IsCancellationRequested);
+        Assert.False(stopping.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var result = await stopping.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        Assert.Contains("abandoned", result.Task.Error, StringComparison.Ordinal);
+        var next = await host.EnqueueAsync("next");
+        await host.WaitForStateAsync(next.Id, TaskState.Succeeded);
+        never.SetResult();
+    }
+
+    [Fact]
+    public async Task StopRequest_ArrivingBeforeTheAttemptIsRegistered_IsStillApplied()
+    {
+        var running = new RunningTasks(TimeProvider.System);
+        Assert.Null(running.RequestStop(7));
+
+        using var execution = new TaskExecution(new TaskSystem.Storage.TaskRecord
+        {
+            Id = 7, Type = "t", Queue = "q", Priority = 0, PayloadJson = "{}", State = TaskState.Running, Attempt = 1, MaxAttempts = 1,
+            Timeout = TimeSpan.FromMinutes(1), CreatedAt = DateTimeOffset.UnixEpoch, RunAt = DateTimeOffset.UnixEpoch,
+        });
+        running.Add(execution);
+
+        Assert.True(execution.Token.IsCancellationRequested);
+        Assert.True(execution.IsStopRequested);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task StopFlag_SetBehindTheEnginesBack_IsFoundByTheStopPoll()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("t", async (_, ct) => { started.TrySetResult(); await Task.Delay(Timeout.Infinite, ct); }),
+            o => o.StopPollInterval = TimeSpan.FromMilliseconds(50));
+        var task = await host.EnqueueAsync("t");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // Write the flag straight to the store, as another node would; no in-process signal is sent.
+        await host.Host.Services.GetRequiredService<TaskSystem.Storage.ITaskStore>()
+            .TaskCancelAsync(new TaskSystem.Storage.TaskCancelParams(task.Id, DateTimeOffset.UtcNow), CancellationToken.None);
+
+        await host.WaitForStateAsync(task.Id, TaskState.Cancelled);
+    }
+}

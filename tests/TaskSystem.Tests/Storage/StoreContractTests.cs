@@ -1,0 +1,437 @@
+using TaskSystem.Storage;
+
+namespace TaskSystem.Tests.Storage;
+
+/// <summary>
+/// The behaviour every store must have. Each database gets a subclass that says how to make a fresh store;
+/// a store change extends this suite, so SQLite and PostgreSQL can never drift apart.
+/// </summary>
+public abstract class StoreContractTests : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    protected static readonly string[] AllTypes = ["a", "b"];
+
+    protected ITaskStore Store { get; private set; } = null!;
+
+    /// <summary>A new, empty store on a database of its own.</summary>
+    protected abstract Task<ITaskStore> CreateStoreAsync();
+
+    /// <summary>The same database, opened again as after a restart.</summary>
+    protected abstract Task<ITaskStore> ReopenStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(CancellationToken.None);
+    }
+
+    public virtual async Task DisposeAsync() => await Store.DisposeAsync();
+
+    protected static NewTask Task(string type = "a", int priority = 0, DateTimeOffset? runAt = null, string queue = "default", int maxAttempts = 3, string payload = "{}") =>
+        new(type, queue, priority, payload, maxAttempts, TimeSpan.FromMinutes(1), T0, runAt ?? T0);
+
+    protected async Task<IReadOnlyList<TaskRecord>> InsertAsync(params NewTask[] tasks) =>
+        await Store.TasksInsertAsync(new TasksInsertParams(tasks), CancellationToken.None);
+
+    protected async Task<IReadOnlyList<TaskRecord>> ClaimAsync(int limit, string node = "n1", long claim = 1, DateTimeOffset? now = null, IReadOnlyList<string>? types = null)
+    {
+        var at = now ?? T0;
+        return await Store.TasksClaimAsync(new TasksClaimParams(node, claim, limit, types ?? AllTypes, at, at.AddSeconds(30)), CancellationToken.None);
+    }
+
+    protected async Task<TaskRecord> GetAsync(long id) => (await Store.TaskGetAsync(id, CancellationToken.None))!;
+
+    protected async Task<bool> CompleteAsync(TaskCompletion completion) =>
+        (await Store.TasksCompleteAsync(new TasksCompleteParams([completion]), CancellationToken.None))[0];
+
+    [Fact]
+    public async Task TasksInsert_ReturnsIncreasingIds_AndTheRowsReadBack()
+    {
+        var inserted = await InsertAsync(Task(payload: """{"x":1}"""), Task(type: "b", priority: 5, queue: "mail"));
+
+        Assert.Equal(2, inserted.Count);
+        Assert.True(inserted[1].Id > inserted[0].Id);
+        var second = await GetAsync(inserted[1].Id);
+        Assert.Equal(("b", 5, "mail", TaskState.Queued, 0, 3), (second.Type, second.Priority, second.Queue, second.State, second.Attempt, second.MaxAttempts));
+        Assert.Equal(T0, second.CreatedAt);
+        Assert.Equal(TimeSpan.FromMinutes(1), second.Timeout);
+        Assert.Equal("""{"x":1}""", (await GetAsync(inserted[0].Id)).PayloadJson.Replace(" ", "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TasksInsert_WithFutureRunAt_IsScheduled()
+    {
+        var inserted = await InsertAsync(Task(runAt: T0.AddMinutes(5)));
+
+        Assert.Equal(TaskState.Scheduled, (await GetAsync(inserted[0].Id)).State);
+    }
+
+    [Fact]
+    public async Task TaskGet_UnknownId_ReturnsNull() =>
+        Assert.Null(await Store.TaskGetAsync(12345, CancellationToken.None));
+
+    [Fact]
+    public async Task TasksInsert_IsDurable_AcrossReopen()
+    {
+        var inserted = await InsertAsync(Task(), Task());
+        await Store.DisposeAsync();
+
+        Store = await ReopenStoreAsync();
+
+        Assert.Equal(TaskState.Queued, (await GetAsync(inserted[1].Id)).State);
+    }
+
+    [Fact]
+    public async Task TasksClaim_TakesPriorityThenRunAtThenId_AndCountsAnAttempt()
+    {
+        var low = await InsertAsync(Task(priority: 5));
+        var laterRunAt = await InsertAsync(Task(runAt: T0.AddSeconds(-1)));
+        var first = await InsertAsync(Task(runAt: T0.AddSeconds(-2)));
+        var sameTimeLaterId = await InsertAsync(Task(runAt: T0.AddSeconds(-1)));
+
+        var claimed = await ClaimAsync(limit: 3);
+
+        Assert.Equal([first[0].Id, laterRunAt[0].Id, sameTimeLaterId[0].Id], claimed.Select(t => t.Id));
+        Assert.All(claimed, t => Assert.Equal((TaskState.Running, 1, "n1", 1L), (t.State, t.Attempt, t.Node, t.ClaimId!.Value)));
+        Assert.Equal(TaskState.Queued, (await GetAsync(low[0].Id)).State);
+    }
+
+    [Fact]
+    public async Task TasksClaim_NeverTakesMoreThanTheLimit()
+    {
+        await InsertAsync([.. Enumerable.Range(0, 10).Select(_ => Task())]);
+
+        Assert.Equal(4, (await ClaimAsync(limit: 4)).Count);
+        Assert.Equal(6, (await ClaimAsync(limit: 100)).Count);
+        Assert.Empty(await ClaimAsync(limit: 100));
+    }
+
+    [Fact]
+    public async Task TasksClaim_LeavesFutureTasks_AndTakesThemWhenDue()
+    {
+        var scheduled = await InsertAsync(Task(runAt: T0.AddMinutes(1)));
+
+        Assert.Empty(await ClaimAsync(limit: 5));
+        var claimed = await ClaimAsync(limit: 5, now: T0.AddMinutes(1));
+
+        Assert.Equal(scheduled[0].Id, Assert.Single(claimed).Id);
+    }
+
+    [Fact]
+    public async Task TasksClaim_TakesOnlyTheGivenTypes()
+    {
+        await InsertAsync(Task(type: "a"), Task(type: "b"));
+
+        var claimed = await ClaimAsync(limit: 5, types: ["b"]);
+
+        Assert.Equal("b", Assert.Single(claimed).Type);
+    }
+
+    [Fact]
+    public async Task TasksClaim_ConcurrentClaimers_NeverGetTheSameTask()
+    {
+        await InsertAsync([.. Enumerable.Range(0, 200).Select(_ => Task())]);
+
+        var claims = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            System.Threading.Tasks.Task.Run(async () =>
+            {
+                var mine = new List<long>();
+                IReadOnlyList<TaskRecord> batch;
+                do
+                {
+                    batch = await ClaimAsync(limit: 7, node: $"n{i}", claim: i + 1);
+                    mine.AddRange(batch.Select(t => t.Id));
+                }
+                while (batch.Count > 0);
+                return mine;
+            })));
+
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(200, all.Count);
+        Assert.Equal(200, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task TasksComplete_Succeeded_WritesTheResult()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+
+        var applied = await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Succeeded, T0.AddSeconds(1), ResultJson: """{"ok":true}"""));
+
+        Assert.True(applied);
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Succeeded, T0.AddSeconds(1)), (task.State, task.FinishedAt));
+        Assert.Equal("""{"ok":true}""", task.ResultJson!.Replace(" ", "", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("n2", 1)]
+    [InlineData("n1", 2)]
+    public async Task TasksComplete_WithAnotherNodeOrClaim_IsFencedOff(string node, long claim)
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "n1", claim: 1);
+
+        var applied = await CompleteAsync(new TaskCompletion(id, node, claim, CompletionKind.Succeeded, T0));
+
+        Assert.False(applied);
+        Assert.Equal(TaskState.Running, (await GetAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task TasksComplete_AfterTheTaskLeftRunning_IsFencedOff()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+        Assert.True(await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Failed, T0, Error: "boom")));
+
+        var late = await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Succeeded, T0));
+
+        Assert.False(late);
+        Assert.Equal(TaskState.Failed, (await GetAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task TasksComplete_Retry_SchedulesAndKeepsTheError()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+
+        await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Retry, T0, Error: "boom", RunAt: T0.AddSeconds(10)));
+
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Scheduled, T0.AddSeconds(10), "boom", (DateTimeOffset?)null), (task.State, task.RunAt, task.Error, task.FinishedAt));
+        var error = Assert.Single(ErrorHistory.Parse(task.ErrorsJson));
+        Assert.Equal((1, "boom", T0), (error.Attempt, error.Error, error.At));
+    }
+
+    [Fact]
+    public async Task TasksComplete_RetryOfAStoppedTask_CancelsInstead()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+        await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Retry, T0, Error: "boom", RunAt: T0.AddSeconds(10)));
+
+        Assert.Equal(TaskState.Cancelled, (await GetAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task TasksComplete_Released_GoesBackToTheQueueWithoutCountingTheAttempt()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+
+        await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Released, T0, Error: "shutdown"));
+
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Queued, 0), (task.State, task.Attempt));
+        Assert.Equal(id, Assert.Single(await ClaimAsync(limit: 1, claim: 2)).Id);
+    }
+
+    [Fact]
+    public async Task TasksComplete_ManyInOneCall_AppliesEachOnItsOwn()
+    {
+        var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 3);
+
+        var applied = await Store.TasksCompleteAsync(new TasksCompleteParams(
+        [
+            new TaskCompletion(ids[0], "n1", 1, CompletionKind.Succeeded, T0),
+            new TaskCompletion(ids[1], "n1", 99, CompletionKind.Succeeded, T0),
+            new TaskCompletion(ids[2], "n1", 1, CompletionKind.Failed, T0, Error: "x"),
+        ]), CancellationToken.None);
+
+        Assert.Equal([true, false, true], applied);
+        Assert.Equal(TaskState.Running, (await GetAsync(ids[1])).State);
+    }
+
+    [Fact]
+    public async Task TaskCancel_Queued_IsCancelledAndNeverClaimed()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+
+        var result = await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        Assert.Equal((TaskCancelOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        Assert.Empty(await ClaimAsync(limit: 5));
+    }
+
+    [Fact]
+    public async Task TaskCancel_Running_SetsTheFlagAndTheOwnerSeesIt()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "n7");
+
+        var result = await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        Assert.Equal((TaskCancelOutcome.StopRequested, TaskState.Running, true, "n7"), (result.Outcome, result.Task!.State, result.Task.StopRequested, result.Task.Node));
+        Assert.Equal([id], await Store.TasksStopRequestedAsync(new TasksStopRequestedParams("n7"), CancellationToken.None));
+        Assert.Empty(await Store.TasksStopRequestedAsync(new TasksStopRequestedParams("n8"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TaskCancel_FinishedOrMissing_SaysSo()
+    {
+        var ids = (await InsertAsync(Task(), Task())).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+        await ClaimAsync(limit: 1);
+        await CompleteAsync(new TaskCompletion(ids[1], "n1", 1, CompletionKind.Succeeded, T0));
+
+        Assert.Equal(TaskCancelOutcome.AlreadyCancelled, (await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None)).Outcome);
+        Assert.Equal(TaskCancelOutcome.AlreadyFinished, (await Store.TaskCancelAsync(new TaskCancelParams(ids[1], T0), CancellationToken.None)).Outcome);
+        Assert.Equal(TaskCancelOutcome.NotFound, (await Store.TaskCancelAsync(new TaskCancelParams(999, T0), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task TaskRetry_FailedOrCancelled_GoesBackToTheQueueWithFreshAttempts()
+    {
+        var ids = (await InsertAsync(Task(maxAttempts: 1), Task())).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[1], T0), CancellationToken.None);
+        await ClaimAsync(limit: 1);
+        await CompleteAsync(new TaskCompletion(ids[0], "n1", 1, CompletionKind.Failed, T0, Error: "boom"));
+
+        var failed = await Store.TaskRetryAsync(new TaskRetryParams(ids[0], T0.AddMinutes(1)), CancellationToken.None);
+        var cancelled = await Store.TaskRetryAsync(new TaskRetryParams(ids[1], T0.AddMinutes(1)), CancellationToken.None);
+
+        Assert.Equal((RetryOutcome.Queued, TaskState.Queued, 0, (string?)null), (failed.Outcome, failed.Task!.State, failed.Task.Attempt, failed.Task.Error));
+        Assert.Single(ErrorHistory.Parse(failed.Task.ErrorsJson));
+        Assert.Equal((RetryOutcome.Queued, false), (cancelled.Outcome, cancelled.Task!.StopRequested));
+        Assert.Equal(2, (await ClaimAsync(limit: 5, now: T0.AddMinutes(1), claim: 2)).Count);
+    }
+
+    [Fact]
+    public async Task TaskRetry_NotFailedOrMissing_IsRefused()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+
+        Assert.Equal(RetryOutcome.NotRetryable, (await Store.TaskRetryAsync(new TaskRetryParams(id, T0), CancellationToken.None)).Outcome);
+        Assert.Equal(RetryOutcome.NotFound, (await Store.TaskRetryAsync(new TaskRetryParams(999, T0), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task TasksRescue_ExpiredLease_RequeuesCountingTheAttempt()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "dead");
+
+        Assert.Empty(await Store.TasksRescueAsync(new TasksRescueParams(T0.AddSeconds(29), "alive", 100), CancellationToken.None));
+        var rescued = await Store.TasksRescueAsync(new TasksRescueParams(T0.AddSeconds(31), "alive", 100), CancellationToken.None);
+
+        Assert.Equal(new RescuedTask(id, "dead", TaskState.Queued), Assert.Single(rescued));
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Queued, 1), (task.State, task.Attempt));
+        Assert.Contains("dead", Assert.Single(ErrorHistory.Parse(task.ErrorsJson)).Error, StringComparison.Ordinal);
+        Assert.Equal(2, Assert.Single(await ClaimAsync(limit: 1, node: "alive", claim: 2, now: T0.AddSeconds(31))).Attempt);
+    }
+
+    [Fact]
+    public async Task TasksRescue_NeverTakesTheRescuersOwnTasksByLease()
+    {
+        await InsertAsync(Task());
+        await ClaimAsync(limit: 1, node: "me");
+
+        Assert.Empty(await Store.TasksRescueAsync(new TasksRescueParams(T0.AddHours(1), "me", 100), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TasksRescue_StoppedTask_IsCancelledNotRerun()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "dead");
+        await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        var rescued = await Store.TasksRescueAsync(new TasksRescueParams(T0.AddMinutes(1), "alive", 100), CancellationToken.None);
+
+        Assert.Equal(TaskState.Cancelled, Assert.Single(rescued).NewState);
+        Assert.Empty(await ClaimAsync(limit: 1, now: T0.AddMinutes(1), claim: 2));
+    }
+
+    [Fact]
+    public async Task TasksRescue_OutOfAttempts_Fails()
+    {
+        var id = (await InsertAsync(Task(maxAttempts: 1)))[0].Id;
+        await ClaimAsync(limit: 1, node: "dead");
+
+        await Store.TasksRescueAsync(new TasksRescueParams(T0.AddMinutes(1), "alive", 100), CancellationToken.None);
+
+        var task = await GetAsync(id);
+        Assert.Equal(TaskState.Failed, task.State);
+        Assert.NotNull(task.FinishedAt);
+    }
+
+    [Fact]
+    public async Task TasksRescue_AllOfNodeOrAllRunning_TakesEverythingWhateverTheLease()
+    {
+        await InsertAsync(Task(), Task(), Task());
+        await ClaimAsync(limit: 1, node: "me", claim: 1);
+        await ClaimAsync(limit: 1, node: "other", claim: 2);
+        await ClaimAsync(limit: 1, node: "third", claim: 3);
+
+        var mine = await Store.TasksRescueAsync(new TasksRescueParams(T0, "me", 100) { AllOfNode = "me" }, CancellationToken.None);
+        var rest = await Store.TasksRescueAsync(new TasksRescueParams(T0, "me", 100) { AllRunning = true }, CancellationToken.None);
+
+        Assert.Equal("me", Assert.Single(mine).FromNode);
+        Assert.Equal(["other", "third"], rest.Select(r => r.FromNode).Order());
+    }
+
+    [Fact]
+    public async Task NodeHeartbeat_ExtendsTheLeasesOfTheNodesTasks_AndListsTheNode()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "n1");
+
+        await Store.NodeHeartbeatAsync(new NodeHeartbeatParams("n1", T0.AddSeconds(20), T0.AddSeconds(50), T0, 5, 1), CancellationToken.None);
+
+        Assert.Equal(T0.AddSeconds(50), (await GetAsync(id)).LeaseExpiresAt);
+        Assert.Empty(await Store.TasksRescueAsync(new TasksRescueParams(T0.AddSeconds(40), "n2", 100), CancellationToken.None));
+        var node = Assert.Single(await Store.NodesListAsync(CancellationToken.None));
+        Assert.Equal(new NodeRecord("n1", T0, T0.AddSeconds(20), 5, 1), node);
+
+        await Store.NodeRemoveAsync("n1", CancellationToken.None);
+        Assert.Empty(await Store.NodesListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TasksList_FiltersByStateTypeAndQueue_NewestFirst()
+    {
+        var ids = (await InsertAsync(Task(type: "a"), Task(type: "b", queue: "q2"), Task(type: "a"), Task(type: "b"))).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[2], T0), CancellationToken.None);
+
+        async Task<long[]> List(IReadOnlyCollection<TaskState>? states = null, string? type = null, string? queue = null) =>
+            [.. (await Store.TasksListAsync(new TasksListParams(states, type, queue, null, 100), CancellationToken.None)).Select(t => t.Id)];
+
+        Assert.Equal(ids.Reverse(), await List());
+        Assert.Equal([ids[3], ids[1], ids[0]], await List([TaskState.Queued]));
+        Assert.Equal([ids[3], ids[2], ids[1], ids[0]], await List([TaskState.Queued, TaskState.Cancelled]));
+        Assert.Equal([ids[2], ids[0]], await List(type: "a"));
+        Assert.Equal([ids[1]], await List(queue: "q2"));
+        Assert.Empty(await List([TaskState.Running]));
+    }
+
+    [Fact]
+    public async Task TasksList_PagesWithBeforeId()
+    {
+        var ids = (await InsertAsync([.. Enumerable.Range(0, 5).Select(_ => Task())])).Select(t => t.Id).ToArray();
+
+        var first = await Store.TasksListAsync(new TasksListParams([TaskState.Queued], null, null, null, 2), CancellationToken.None);
+        var second = await Store.TasksListAsync(new TasksListParams([TaskState.Queued], null, null, first[^1].Id, 2), CancellationToken.None);
+
+        Assert.Equal([ids[4], ids[3]], first.Select(t => t.Id));
+        Assert.Equal([ids[2], ids[1]], second.Select(t => t.Id));
+    }
+
+    [Fact]
+    public async Task TasksCountByState_CountsEveryState()
+    {
+        var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+        await ClaimAsync(limit: 1);
+
+        var counts = await Store.TasksCountByStateAsync(CancellationToken.None);
+
+        Assert.Equal((1L, 1L, 1L, 0L), (counts[TaskState.Queued], counts[TaskState.Running], counts[TaskState.Cancelled], counts[TaskState.Failed]));
+    }
+}
