@@ -129,8 +129,17 @@ public sealed class StopTests
 
         using var execution = new TaskExecution(new TaskSystem.Storage.TaskRecord
         {
-            Id = 7, Type = "t", Queue = "q", Priority = 0, PayloadJson = "{}", State = TaskState.Running, Attempt = 1, MaxAttempts = 1,
-            Timeout = TimeSpan.FromMinutes(1), CreatedAt = DateTimeOffset.UnixEpoch, RunAt = DateTimeOffset.UnixEpoch,
+            Id = 7,
+            Type = "t",
+            Queue = "q",
+            Priority = 0,
+            PayloadJson = "{}",
+            State = TaskState.Running,
+            Attempt = 1,
+            MaxAttempts = 1,
+            Timeout = TimeSpan.FromMinutes(1),
+            CreatedAt = DateTimeOffset.UnixEpoch,
+            RunAt = DateTimeOffset.UnixEpoch,
         });
         running.Add(execution);
 
