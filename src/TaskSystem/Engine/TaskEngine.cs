@@ -25,6 +25,7 @@ internal sealed class TaskEngine(
     ILogger<TaskEngine> logger) : IHostedService, IDisposable
 {
     private readonly List<MaintenanceLoop> _loops = [];
+    private Task? _stopped;
     private readonly CancellationTokenSource _listening = new();
     private Task _listen = Task.CompletedTask;
 
@@ -58,7 +59,16 @@ internal sealed class TaskEngine(
         Log.EngineStarted(logger, settings.Node, settings.Concurrency, string.Join(", ", handlers.Types), store.GetType().Name);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Idempotent: hosts may call it more than once, even concurrently; every caller waits for the one shutdown.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_loops)
+        {
+            return _stopped ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await dispatcher.StopAsync().ConfigureAwait(false);
         Log.EngineStopping(logger, settings.Node, running.Count, settings.ShutdownTimeout);
