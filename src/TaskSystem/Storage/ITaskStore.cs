@@ -28,6 +28,18 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>How many tasks are in each state.</summary>
     Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken);
 
+    /// <summary>How many tasks each queue has in each state (only non-zero counts).</summary>
+    Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many tasks reached each final state per time bucket since a time (for throughput charts).</summary>
+    Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <see cref="TasksDeleteFinishedParams.Limit"/> tasks that reached a final state before a time
+    /// (retention). Small batches keep each write short so claims and enqueues are never held up.
+    /// </summary>
+    Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken);
+
     /// <summary>
     /// Atomically marks up to <see cref="TasksClaimParams.Limit"/> ready tasks as running on the node,
     /// in priority then run-at then id order, counting an attempt, and returns them.

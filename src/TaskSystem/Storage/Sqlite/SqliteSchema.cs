@@ -46,6 +46,11 @@ internal static class SqliteSchema
             busy INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+
+        // 2: finished tasks by time, for retention and throughput history.
+        """
+        CREATE INDEX tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -229,6 +229,53 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             return counts;
         }, cancellationToken);
 
+    public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<QueueStateCount>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT queue, state, COUNT(*) FROM tasks GROUP BY queue, state ORDER BY queue, state";
+            var counts = new List<QueueStateCount>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<FinishedBucket>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT (finished_at / $bucket) * $bucket AS start, state, COUNT(*) FROM tasks
+                WHERE finished_at IS NOT NULL AND finished_at >= $since
+                GROUP BY start, state ORDER BY start, state
+                """;
+            command.Bind("$bucket", Math.Max(1L, (long)parameters.Bucket.TotalMilliseconds)).Bind("$since", Ms(parameters.Since));
+            var buckets = new List<FinishedBucket>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                buckets.Add(new FinishedBucket(Time(reader.GetInt64(0)), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return buckets;
+        }, cancellationToken);
+
+    public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context => context.Command("""
+                DELETE FROM tasks WHERE id IN (
+                    SELECT id FROM tasks
+                    WHERE finished_at IS NOT NULL AND finished_at < $before AND state IN ('succeeded', 'failed', 'cancelled')
+                    LIMIT $limit)
+                """)
+                .Bind("$before", Ms(parameters.FinishedBefore))
+                .Bind("$limit", parameters.Limit)
+                .ExecuteNonQuery(),
+            cancellationToken, singleStatement: true);
+
     public Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<TaskRecord>>(context =>
         {
