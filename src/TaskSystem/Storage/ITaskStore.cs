@@ -41,8 +41,10 @@ public interface ITaskStore : IAsyncDisposable
     Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Atomically marks up to <see cref="TasksClaimParams.Limit"/> ready tasks as running on the node,
-    /// in priority then run-at then id order, counting an attempt, and returns them.
+    /// First turns scheduled tasks whose run-at has passed into queued ones; then atomically marks up to
+    /// <see cref="TasksClaimParams.Limit"/> queued tasks of the given types as running on the node, in priority then
+    /// run-at then id order, counting an attempt, and returns them. Its cost must not grow with the number of tasks
+    /// waiting for a later time or queued for types the node does not handle.
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken);
 

@@ -118,6 +118,28 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TasksClaim_PromotesDueScheduledTasksToQueued_WhateverTheirType()
+    {
+        var ids = (await InsertAsync(Task(type: "b", runAt: T0.AddSeconds(10)), Task(type: "b", runAt: T0.AddMinutes(10)))).Select(t => t.Id).ToArray();
+
+        Assert.Empty(await ClaimAsync(limit: 5, now: T0.AddSeconds(10), types: ["a"]));
+
+        Assert.Equal(TaskState.Queued, (await GetAsync(ids[0])).State);
+        Assert.Equal(TaskState.Scheduled, (await GetAsync(ids[1])).State);
+    }
+
+    [Fact]
+    public async Task TasksClaim_AcrossTypes_KeepsTheGlobalOrder()
+    {
+        var ids = (await InsertAsync(Task(type: "b", runAt: T0.AddSeconds(-3)), Task(type: "a", runAt: T0.AddSeconds(-2)), Task(type: "b", runAt: T0.AddSeconds(-1)), Task(type: "a", priority: -1)))
+            .Select(t => t.Id).ToArray();
+
+        var claimed = await ClaimAsync(limit: 3);
+
+        Assert.Equal([ids[3], ids[0], ids[1]], claimed.Select(t => t.Id));
+    }
+
+    [Fact]
     public async Task TasksClaim_TakesOnlyTheGivenTypes()
     {
         await InsertAsync(Task(type: "a"), Task(type: "b"));
