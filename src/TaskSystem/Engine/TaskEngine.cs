@@ -17,7 +17,6 @@ internal sealed class TaskEngine(
     HandlerRegistry handlers,
     RunningTasks running,
     Dispatcher dispatcher,
-    Completer completer,
     NodeMaintenance maintenance,
     SignalHandler signals,
     EngineSettings settings,
@@ -36,7 +35,6 @@ internal sealed class TaskEngine(
         maintenance.MarkStarted();
         await maintenance.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
 
-        completer.Start();
         dispatcher.Start();
         if (store is ITaskNotifier notifier)
         {
@@ -70,7 +68,7 @@ internal sealed class TaskEngine(
 
     private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
-        await dispatcher.StopAsync().ConfigureAwait(false);
+        await dispatcher.StopClaimingAsync().ConfigureAwait(false);
         Log.EngineStopping(logger, settings.Node, running.Count, settings.ShutdownTimeout);
 
         if (!await AllFinalizedWithinAsync(settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
@@ -86,8 +84,7 @@ internal sealed class TaskEngine(
             await AllFinalizedWithinAsync(settings.StopGracePeriod + TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
 
-        completer.IsShuttingDown = true;
-        await completer.StopAsync().ConfigureAwait(false);
+        await dispatcher.StopAsync().ConfigureAwait(false);
         foreach (var loop in _loops)
         {
             await loop.StopAsync().ConfigureAwait(false);
