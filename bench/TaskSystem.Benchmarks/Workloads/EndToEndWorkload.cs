@@ -29,7 +29,9 @@ internal sealed class EndToEndWorkload : IWorkload
 
         foreach (var workers in new[] { 5, 20 })
         {
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var ours = report.Add("e2e", $"TaskSystem SQLite, {workers} workers", await TaskSystemSqliteAsync(context, count, workers), "tasks/s");
+            report.Add("e2e-cpu", $"TaskSystem SQLite, {workers} workers: CPU per task (enqueue + run + outcome)", (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
             var theirs = report.Add("e2e", $"Hangfire SQLite, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Sqlite(context.NewFolder(), workers), hangfireDurableCount), "tasks/s");
             var memory = report.Add("e2e", $"Hangfire in-memory (not durable), {workers} workers", HangfireRun(HangfireNode.InMemory(workers), count), "tasks/s");
             report.Ratio($"e2e-sqlite-{workers}w", ours / theirs, $"TaskSystem ÷ Hangfire, both on SQLite, {workers} workers");
