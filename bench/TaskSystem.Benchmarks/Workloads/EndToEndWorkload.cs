@@ -74,7 +74,7 @@ internal sealed class EndToEndWorkload : IWorkload
         await using (var node = TaskSystemNode.Sqlite(context.NewFolder(), Workers))
         {
             await node.StartAsync();
-            var enqueued = await ProduceAsync(duration, Producers, () => node.Manager.EnqueueAsync(new TaskRequest("noop")));
+            var enqueued = await Callers.RepeatAsync(duration, Producers, () => node.Manager.EnqueueAsync(new TaskRequest("noop")));
             var processed = node.Executed;
             context.Report.Add("e2e", $"TaskSystem SQLite steady mix: enqueued ({Producers} producers, {Workers} workers)", enqueued / duration.TotalSeconds, "tasks/s");
             var ours = context.Report.Add("e2e", $"TaskSystem SQLite steady mix: processed", processed / duration.TotalSeconds, "tasks/s");
@@ -82,26 +82,11 @@ internal sealed class EndToEndWorkload : IWorkload
             using var hangfire = HangfireNode.Sqlite(context.NewFolder(), Workers);
             hangfire.Start();
             var before = HangfireJobs.Executed;
-            var hangfireEnqueued = await ProduceAsync(duration, Producers, () => Task.Run(() => hangfire.Client.Enqueue(() => HangfireJobs.Noop())));
+            var hangfireEnqueued = await Callers.RepeatAsync(duration, Producers, () => Task.Run(() => hangfire.Client.Enqueue(() => HangfireJobs.Noop())));
             var hangfireProcessed = HangfireJobs.Executed - before;
             context.Report.Add("e2e", $"Hangfire SQLite steady mix: enqueued", hangfireEnqueued / duration.TotalSeconds, "tasks/s");
             var theirs = context.Report.Add("e2e", $"Hangfire SQLite steady mix: processed", hangfireProcessed / duration.TotalSeconds, "tasks/s");
             context.Report.Ratio("e2e-mix-sqlite", ours / Math.Max(theirs, 0.001), "TaskSystem ÷ Hangfire, both on SQLite, tasks processed while producers enqueue");
         }
-    }
-
-    private static async Task<long> ProduceAsync(TimeSpan duration, int producers, Func<Task> enqueue)
-    {
-        long enqueued = 0;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, producers).Select(_ => Task.Run(async () =>
-        {
-            while (clock.Elapsed < duration)
-            {
-                await enqueue();
-                Interlocked.Increment(ref enqueued);
-            }
-        })));
-        return enqueued;
     }
 }

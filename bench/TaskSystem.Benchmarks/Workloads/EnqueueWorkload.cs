@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hangfire;
 using TaskSystem.Benchmarks.Subjects;
+using TaskSystem.Benchmarks.Support;
 
 namespace TaskSystem.Benchmarks.Workloads;
 
@@ -37,16 +38,8 @@ internal sealed class EnqueueWorkload : IWorkload
 
     public static async Task<double> MeasureAsync(TimeSpan duration, int callers, Func<Task> enqueue)
     {
-        long done = 0;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
-        {
-            while (clock.Elapsed < duration)
-            {
-                await enqueue();
-                Interlocked.Increment(ref done);
-            }
-        })));
+        var done = await Callers.RepeatAsync(duration, callers, enqueue);
         return done / clock.Elapsed.TotalSeconds;
     }
 }
