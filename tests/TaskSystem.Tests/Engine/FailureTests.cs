@@ -106,6 +106,27 @@ public sealed class FailureTests
         Assert.False(overlapped);
     }
 
+    [Fact]
+    public async Task SynchronousHandler_CheckingItsToken_IsTimedOut()
+    {
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler("cpu", (_, ct) =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                ct.ThrowIfCancellationRequested();
+                Thread.SpinWait(1000);
+            }
+
+            return Task.CompletedTask;
+        }));
+
+        var task = await host.EnqueueAsync("cpu", change: r => r with { Timeout = TimeSpan.FromMilliseconds(100), MaxAttempts = 1 });
+
+        var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed, TimeSpan.FromSeconds(8));
+        Assert.StartsWith("timed out", failed.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1, 1.0)]
     [InlineData(2, 2.0)]
