@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using TaskSystem;
+using TaskSystem.Server.Dashboard;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
 using TaskSystem.Server.Http;
@@ -24,11 +25,14 @@ try
         .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
         .AddHandler<DemoHandler>(DemoHandler.Type);
     builder.Services.AddTaskSystemHttpApi();
+    builder.Services.AddTaskSystemDashboard();
 
     var app = builder.Build();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+    app.UseTaskSystemDashboard();
     app.MapTasksApi();
+    app.MapDashboardApi();
     app.MapHealthApi();
     await app.RunAsync();
     return 0;
