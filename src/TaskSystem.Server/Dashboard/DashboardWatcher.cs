@@ -8,6 +8,8 @@ namespace TaskSystem.Server.Dashboard;
 /// cheap figures every <see cref="TickInterval"/> (sooner after a write through this server), and broadcasts a
 /// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="OverviewInterval"/>
 /// while things change and at least every <see cref="OverviewRefresh"/>. With no stream open it reads nothing.
+/// Both intervals stretch with the cost of their reads, so that on a huge store the watcher still uses a small,
+/// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost.
 /// </summary>
 internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries queries, TimeProvider time, ILogger<DashboardWatcher> logger)
     : BackgroundService
@@ -29,6 +31,7 @@ internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries q
         StatsResponse? stats = null;
         OverviewResponse? overview = null;
         var overviewAt = 0L;
+        var overviewCost = TimeSpan.Zero;
         var overviewStale = true;
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -59,10 +62,13 @@ internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries q
                 }
 
                 var sinceOverview = time.GetElapsedTime(overviewAt);
-                if (overview is null || (overviewStale && sinceOverview >= OverviewInterval) || sinceOverview >= OverviewRefresh)
+                var overviewGap = overviewCost * LoadFactor * 2 > OverviewInterval ? overviewCost * LoadFactor * 2 : OverviewInterval;
+                if (overview is null || (overviewStale && sinceOverview >= overviewGap) || sinceOverview >= OverviewRefresh)
                 {
+                    var overviewStarted = time.GetTimestamp();
                     overview = await queries.ReadOverviewAsync(current, stoppingToken);
                     overviewAt = time.GetTimestamp();
+                    overviewCost = time.GetElapsedTime(overviewStarted);
                     overviewStale = false;
                     hub.Publish("overview", overview, ServerJsonContext.Default.OverviewResponse);
                 }

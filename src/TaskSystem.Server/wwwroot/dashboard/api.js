@@ -102,6 +102,11 @@ async function readProblem(response) {
   }
 }
 
+/** Opens the key prompt at the person's request; resolves with the key, rejects if they cancel. */
+export function requestKey() {
+  return askForKey(null, null);
+}
+
 /** One dialog at a time, however many requests were refused; they all wait for it. */
 function askForKey(error, problem) {
   prompt ??= new Promise((resolve, reject) => {

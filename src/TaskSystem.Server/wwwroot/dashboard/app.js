@@ -1,7 +1,7 @@
 // The dashboard's shell: hash routes (#/, #/tasks, #/tasks/42, #/new), the live stream, the connection status,
 // the theme toggle and the API key. Views get the latest figures and are told when something changed.
 
-import { ApiError, getJson, forgetKey, onKeyChange, storedKey } from './api.js';
+import { ApiError, getJson, forgetKey, onKeyChange, requestKey, storedKey } from './api.js';
 import { connectEvents } from './events.js';
 import { h, fill, parseHash } from './util.js';
 import { mountOverview } from './views/overview.js';
@@ -20,6 +20,7 @@ let firstRoute = true;
 const app = {
   stats: null,
   overview: null,
+  status: 'connecting',
   navigate(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;
@@ -42,7 +43,7 @@ const app = {
     const locked = error instanceof ApiError && error.status === 401;
     fill(container, h('div', { class: 'notice error', role: 'alert' },
       h('p', {}, locked ? 'This server needs an API key: nothing is shown without one.' : error.message),
-      locked ? h('button', { type: 'button', class: 'primary', onclick: () => route() }, 'Enter an API key') : null));
+      locked ? h('button', { type: 'button', class: 'primary', onclick: () => requestKey().then(() => route(), () => {}) }, 'Enter an API key') : null));
   },
 };
 
@@ -85,6 +86,8 @@ const STATUS_TEXT = {
 };
 
 function setStatus(state) {
+  app.status = state;
+  view?.onStatus?.(state);
   connection.dataset.state = state;
   connection.textContent = STATUS_TEXT[state] ?? state;
   connection.title = state === 'live' ? 'Changes appear as they happen.' : 'Changes are not shown until the connection is back.';

@@ -1,6 +1,6 @@
 // Overview: tasks per state (live), the last hour's throughput, tasks per queue, and each node's workers.
 
-import { getJson } from '../api.js';
+import { ApiError } from '../api.js';
 import { throughputChart } from '../chart.js';
 import { h, fill, STATES, formatNumber, formatAge, formatDuration, hashFor, timeElement } from '../util.js';
 
@@ -10,9 +10,11 @@ export function mountOverview(main, _params, app) {
   const queues = h('div', { class: 'table-holder' });
   const nodes = h('div', { class: 'table-holder' });
   const updated = h('p', { class: 'muted small' });
+  const notice = h('div');
 
   fill(main,
     h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated),
+    notice,
     h('section', { 'aria-labelledby': 'states-title' }, h('h2', { id: 'states-title' }, 'Tasks by state'), counts),
     h('div', { class: 'columns' },
       h('section', { class: 'panel wide', 'aria-labelledby': 'throughput-title' },
@@ -37,18 +39,25 @@ export function mountOverview(main, _params, app) {
     fill(updated, 'Figures as of ', timeElement(overview.time), '; they change live.');
   }
 
+  // The figures come from the event stream, which sends an overview as soon as it connects: opening the page
+  // costs the server no query of its own, however many people open it.
+  function renderStatus(state) {
+    if (state === 'locked' && !app.overview) app.showError(notice, new ApiError(401, null));
+    else fill(notice);
+  }
+
   if (app.overview) renderOverview(app.overview);
   else if (app.stats) renderCounts(app.stats);
-  if (!app.overview) {
-    getJson('/dashboard/api/overview').then((overview) => {
-      if (!app.overview) renderOverview(overview);
-    }, (error) => app.showError(main, error));
-  }
+  renderStatus(app.status);
 
   return {
     title: 'Overview',
     onStats: renderCounts,
-    onOverview: renderOverview,
+    onOverview(overview) {
+      fill(notice);
+      renderOverview(overview);
+    },
+    onStatus: renderStatus,
   };
 }
 
