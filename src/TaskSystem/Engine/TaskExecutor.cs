@@ -31,6 +31,10 @@ internal sealed class TaskExecutor(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+
+            // The timeout runs from before the handler is called: its synchronous start counts too (and whoever
+            // it signals, a test advancing a fake clock say, finds the timer armed).
+            execution.Start(time, task.Timeout, settings.StopGracePeriod);
             var pending = Invoke(scope.ServiceProvider, execution);
             if (pending.IsCompleted)
             {
@@ -38,7 +42,6 @@ internal sealed class TaskExecutor(
             }
             else
             {
-                execution.Start(time, task.Timeout, settings.StopGracePeriod);
                 var handlerTask = pending.AsTask();
                 await Task.WhenAny(handlerTask, execution.GraceExpired).ConfigureAwait(false);
                 if (handlerTask.IsCompleted)
