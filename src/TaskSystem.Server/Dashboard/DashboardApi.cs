@@ -11,13 +11,6 @@ namespace TaskSystem.Server.Dashboard;
 /// </summary>
 internal static class DashboardApi
 {
-    /// <summary>A comment line goes out this often on an idle stream, so proxies and clients know it is alive.</summary>
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
-
-    /// <summary>The reconnection delay the stream asks clients for, in milliseconds.</summary>
-    public const int ReconnectMilliseconds = 2000;
-
-    private static readonly byte[] Preamble = Encoding.UTF8.GetBytes($"retry: {ReconnectMilliseconds}\n\n");
     private static readonly byte[] Ping = Encoding.UTF8.GetBytes(": ping\n\n");
 
     public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder endpoints)
@@ -34,10 +27,11 @@ internal static class DashboardApi
 
     /// <summary>
     /// <c>text/event-stream</c>: first <c>retry:</c>, then a <c>stats</c> and an <c>overview</c> event with the current
-    /// state, then each change as it is seen, and a comment every <see cref="HeartbeatInterval"/>. Ends when the
+    /// state, then each change as it is seen, and a comment every <see cref="DashboardTimings.Heartbeat"/>. Ends when the
     /// client goes away or the server stops (clients reconnect).
     /// </summary>
-    private static async Task StreamEventsAsync(HttpContext context, DashboardEventHub hub, IHostApplicationLifetime lifetime, TimeProvider time)
+    private static async Task StreamEventsAsync(
+        HttpContext context, DashboardEventHub hub, DashboardTimings timings, IHostApplicationLifetime lifetime, TimeProvider time)
     {
         using var subscriber = hub.Subscribe();
         if (subscriber is null)
@@ -60,11 +54,11 @@ internal static class DashboardApi
         var token = stop.Token;
         try
         {
-            await response.Body.WriteAsync(Preamble, token);
+            await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"retry: {(long)timings.Reconnect.TotalMilliseconds}\n\n"), token);
             await response.Body.FlushAsync(token);
             while (!token.IsCancellationRequested)
             {
-                if (await subscriber.WaitAsync(HeartbeatInterval, time, token))
+                if (await subscriber.WaitAsync(timings.Heartbeat, time, token))
                 {
                     foreach (var item in subscriber.Take())
                     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Net.Http.Headers;
 
 namespace TaskSystem.Server.Dashboard;
@@ -15,6 +16,7 @@ internal static class DashboardServiceCollectionExtensions
 
     public static IServiceCollection AddTaskSystemDashboard(this IServiceCollection services)
     {
+        services.TryAddSingleton(new DashboardTimings());
         services.AddSingleton<DashboardEventHub>();
         services.AddSingleton<DashboardQueries>();
         services.AddHostedService<DashboardWatcher>();

@@ -5,19 +5,16 @@ namespace TaskSystem.Server.Dashboard;
 
 /// <summary>
 /// One per server process, whatever the number of open dashboards: while at least one stream is open, it reads the
-/// cheap figures every <see cref="TickInterval"/> (sooner after a write through this server), and broadcasts a
-/// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="OverviewInterval"/>
-/// while things change and at least every <see cref="OverviewRefresh"/>. With no stream open it reads nothing.
+/// cheap figures every <see cref="DashboardTimings.Tick"/> (sooner after a write through this server), and broadcasts a
+/// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="DashboardTimings.OverviewInterval"/>
+/// while things change and at least every <see cref="DashboardTimings.OverviewRefresh"/>. With no stream open it reads nothing.
 /// Both intervals stretch with the cost of their reads, so that on a huge store the watcher still uses a small,
 /// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost.
 /// </summary>
-internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries queries, TimeProvider time, ILogger<DashboardWatcher> logger)
+internal sealed class DashboardWatcher(
+    DashboardEventHub hub, DashboardQueries queries, DashboardTimings timings, TimeProvider time, ILogger<DashboardWatcher> logger)
     : BackgroundService
 {
-    public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(500);
-    public static readonly TimeSpan OverviewInterval = TimeSpan.FromSeconds(2);
-    public static readonly TimeSpan OverviewRefresh = TimeSpan.FromSeconds(15);
-
     /// <summary>Ticks never come closer than this, however many writes poke the watcher.</summary>
     private static readonly TimeSpan MinTickGap = TimeSpan.FromMilliseconds(100);
 
@@ -62,8 +59,8 @@ internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries q
                 }
 
                 var sinceOverview = time.GetElapsedTime(overviewAt);
-                var overviewGap = overviewCost * LoadFactor * 2 > OverviewInterval ? overviewCost * LoadFactor * 2 : OverviewInterval;
-                if (overview is null || (overviewStale && sinceOverview >= overviewGap) || sinceOverview >= OverviewRefresh)
+                var overviewGap = overviewCost * LoadFactor * 2 > timings.OverviewInterval ? overviewCost * LoadFactor * 2 : timings.OverviewInterval;
+                if (overview is null || (overviewStale && sinceOverview >= overviewGap) || sinceOverview >= timings.OverviewRefresh)
                 {
                     var overviewStarted = time.GetTimestamp();
                     overview = await queries.ReadOverviewAsync(current, stoppingToken);
@@ -96,9 +93,9 @@ internal sealed class DashboardWatcher(DashboardEventHub hub, DashboardQueries q
             var cost = time.GetElapsedTime(started);
             var pause = cost * LoadFactor > MinTickGap ? cost * LoadFactor : MinTickGap;
             await Task.Delay(pause, time, stoppingToken);
-            if (TickInterval > pause)
+            if (timings.Tick > pause)
             {
-                await hub.WaitForPokeAsync(TickInterval - pause, time, stoppingToken);
+                await hub.WaitForPokeAsync(timings.Tick - pause, time, stoppingToken);
             }
         }
     }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using TaskSystem.Server.Dashboard;
 using TaskSystem.Server.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Dashboard;
@@ -110,6 +113,26 @@ public sealed class DashboardApiTests(ApiFactory factory) : IClassFixture<ApiFac
                 response.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task Events_WhenNothingChanges_SendAHeartbeatComment_AndTheRetryDelay()
+    {
+        await using var quiet = new ApiFactory();
+        await using var fast = quiet.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+            services.AddSingleton(new DashboardTimings { Heartbeat = TimeSpan.FromMilliseconds(200), Reconnect = TimeSpan.FromMilliseconds(1500) })));
+        using var client = fast.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dashboard/api/events", UriKind.Relative));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var events = new SseReader(await response.Content.ReadAsStreamAsync());
+        await events.UntilAsync(e => e.Name == "overview", TimeSpan.FromSeconds(5), "the first overview");
+
+        // Nothing changes: no event is due, so the next thing to arrive is a comment; the reader skips it.
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => events.NextAsync(wait.Token));
+
+        Assert.Equal(1500, events.Retry);
+        Assert.Contains("ping", events.Comments);
     }
 
     [Fact]
