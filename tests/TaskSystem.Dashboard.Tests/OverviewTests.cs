@@ -56,7 +56,7 @@ public sealed class OverviewTests(Browser browser, DashboardServer server)
         await Expect(phone.Locator(".state-card-count[data-state='failed']")).Not.ToHaveTextAsync("0");
         await Expect(phone.Locator(".chart .bar-succeeded").First).ToBeVisibleAsync();
         await AssertNoSidewaysScrollAsync(phone);
-        await Screenshots.SaveAsync(phone, "overview-phone");
+        await Screenshots.SaveAsync(phone, "overview-phone", fullPage: false);
         await phone.GetByRole(AriaRole.Link, new() { Name = "Tasks", Exact = true }).ClickAsync();
         await Expect(phone.Locator($"tr[data-id='{failed}'] .badge")).ToHaveTextAsync("failed");
         await AssertNoSidewaysScrollAsync(phone);

@@ -3,7 +3,7 @@
 
 import { ApiError, getJson, forgetKey, onKeyChange, requestKey, storedKey } from './api.js';
 import { connectEvents } from './events.js';
-import { h, fill, parseHash } from './util.js';
+import { h, fill, parseHash, tickClocks } from './util.js';
 import { mountOverview } from './views/overview.js';
 import { mountTasks } from './views/tasks.js';
 import { mountTask } from './views/task.js';
@@ -143,5 +143,6 @@ setUpTheme();
 setUpKey();
 window.addEventListener('hashchange', route);
 route();
+setInterval(tickClocks, 1000);
 const stream = connectEvents({ onEvent, onStatus: setStatus });
 window.addEventListener('online', () => stream.reconnectNow());

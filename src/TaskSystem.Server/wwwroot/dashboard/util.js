@@ -96,9 +96,23 @@ export function formatAge(iso, now = Date.now()) {
   return delta >= 0 ? `${formatDuration(delta)} ago` : `in ${formatDuration(-delta)}`;
 }
 
+/** "running for 3.2 s", kept current by tickClocks() once a second without asking the server anything. */
+export function runningFor(startedAt, prefix = 'running for ') {
+  const element = h('span', { class: 'clock', dataset: { since: startedAt, prefix } });
+  element.textContent = `${prefix}${formatDuration(Date.now() - Date.parse(startedAt))}`;
+  return element;
+}
+
+export function tickClocks() {
+  const now = Date.now();
+  for (const element of document.querySelectorAll('.clock[data-since]')) {
+    element.textContent = `${element.dataset.prefix}${formatDuration(now - Date.parse(element.dataset.since))}`;
+  }
+}
+
 /** What the timing column says about a task. */
 export function describeTiming(task, now = Date.now()) {
-  if (task.state === 'running' && task.startedAt) return `running for ${formatDuration(now - Date.parse(task.startedAt))}`;
+  if (task.state === 'running' && task.startedAt) return runningFor(task.startedAt);
   if (task.state === 'scheduled') return `due ${formatAge(task.runAt, now)}`;
   if (task.finishedAt && task.startedAt && task.state !== 'cancelled') {
     return `${task.state} in ${formatDuration(Date.parse(task.finishedAt) - Date.parse(task.startedAt))}`;

@@ -3,7 +3,7 @@
 
 import { getJson, ApiError } from '../api.js';
 import { actionButtons } from '../actions.js';
-import { h, fill, stateBadge, timeElement, formatDuration, prettyJson, refresher, FINAL_STATES } from '../util.js';
+import { h, fill, stateBadge, timeElement, formatDuration, prettyJson, refresher, runningFor, FINAL_STATES } from '../util.js';
 
 export function mountTask(main, id, app) {
   const heading = h('h1', { id: 'task-title' }, `Task #${id}`);
@@ -77,7 +77,9 @@ function facts(task) {
     ['Runs at', timeElement(task.runAt)],
     ['Started', timeElement(task.startedAt)],
     ['Finished', timeElement(task.finishedAt)],
-    ['Last attempt took', ran === null ? (task.state === 'running' ? `running for ${formatDuration(Date.now() - Date.parse(task.startedAt))}` : '—') : formatDuration(ran)],
+    task.state === 'running' && task.startedAt
+      ? ['Running for', runningFor(task.startedAt, '')]
+      : ['Last attempt took', ran === null ? '—' : formatDuration(ran)],
   ];
   if (task.stopRequested) rows.push(['Stop requested', 'yes: the handler has been asked to stop']);
   return h('dl', { class: 'facts' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
