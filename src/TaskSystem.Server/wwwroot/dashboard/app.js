@@ -98,8 +98,9 @@ function onEvent({ event, data }) {
     app.stats = data;
     view?.onStats?.(data);
   } else if (event === 'overview') {
+    // An overview can be older than the latest stats (it is read less often): keep the fresher counts.
     app.overview = data;
-    app.stats = data;
+    if (!app.stats || Date.parse(data.time) >= Date.parse(app.stats.time)) app.stats = data;
     view?.onOverview?.(data);
   }
 }

@@ -32,7 +32,7 @@ export function mountOverview(main, _params, app) {
   }
 
   function renderOverview(overview) {
-    renderCounts(overview);
+    renderCounts(app.stats ?? overview);
     fill(chart, throughputChart(overview.throughput));
     fill(queues, queueTable(overview.queues));
     fill(nodes, nodeList(overview.nodes));
