@@ -16,7 +16,13 @@ export function mountEnqueue(main, _params, app) {
   const payload = h('textarea', {
     id: ids.payload, name: 'payload', rows: 8, spellcheck: 'false', class: 'mono', 'aria-describedby': described('payload', true),
   });
-  payload.value = '{\n  "durationMs": 10000\n}';
+  // Until the person types a payload, it follows the type: the demo handler gets an example, others an empty object.
+  let payloadTouched = false;
+  payload.addEventListener('input', () => { payloadTouched = true; });
+  const suggestPayload = () => {
+    if (!payloadTouched) payload.value = type.value === 'demo' ? '{\n  "durationMs": 10000,\n  "failAttempts": 0\n}' : '{}';
+  };
+  type.addEventListener('change', suggestPayload);
   const queue = h('input', { id: ids.queue, name: 'queue', type: 'text', autocomplete: 'off', 'aria-describedby': described('queue', true) });
   const priority = h('input', { id: ids.priority, name: 'priority', type: 'number', step: 1, inputmode: 'numeric', placeholder: '0', 'aria-describedby': described('priority', true) });
   const maxAttempts = h('input', { id: ids.maxAttempts, name: 'maxAttempts', type: 'number', step: 1, min: 1, inputmode: 'numeric', 'aria-describedby': described('maxAttempts', true) });
@@ -32,7 +38,7 @@ export function mountEnqueue(main, _params, app) {
   const form = h('form', { class: 'enqueue', novalidate: true, 'aria-labelledby': 'enqueue-title', onsubmit: onSubmit },
     formError,
     field('type', 'Type', type),
-    field('payload', 'Payload (JSON object)', payload, 'What the handler gets. The demo handler reads durationMs and failAttempts.'),
+    field('payload', 'Payload (JSON object)', payload, 'What the handler gets. The demo handler sleeps durationMs and fails its first failAttempts attempts.'),
     h('fieldset', { class: 'options' },
       h('legend', {}, 'Options (blank for the defaults)'),
       h('div', { class: 'option-grid' },
@@ -51,6 +57,7 @@ export function mountEnqueue(main, _params, app) {
     queue.placeholder = handlers.defaultQueue;
     maxAttempts.placeholder = String(handlers.defaultMaxAttempts);
     timeoutSeconds.placeholder = String(handlers.defaultTimeoutSeconds);
+    suggestPayload();
   }, (error) => showErrors(error));
 
   function clearErrors() {
