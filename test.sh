@@ -2,4 +2,17 @@
 # Runs every test of TaskSystem: the same command on a workstation and in CI.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# The dashboard's browser tests drive a real headless Chromium: Debian's package, or the one TASKSYSTEM_CHROMIUM
+# points at. When it is missing and this runs as root on Debian, it is installed once; otherwise those tests fail
+# and say how to get it.
+chromium="${TASKSYSTEM_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (apt-get) for the dashboard's browser tests"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+        echo "warning: chromium could not be installed; the dashboard's browser tests will fail" >&2
+    fi
+fi
+
 dotnet test TaskSystem.slnx -c Release "$@"

@@ -1,3 +1,4 @@
+using TaskSystem.Server.Dashboard;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
 using TaskSystem.Server.Http;
@@ -24,12 +25,15 @@ internal static class ServerApplication
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
             .AddHandler<DemoHandler>(DemoHandler.Type);
         builder.Services.AddTaskSystemHttpApi();
+        builder.Services.AddTaskSystemDashboard();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseTaskSystemDashboard();
         app.MapTasksApi();
+        app.MapDashboardApi();
         app.MapHealthApi();
         mapExtra?.Invoke(app);
         return app;
