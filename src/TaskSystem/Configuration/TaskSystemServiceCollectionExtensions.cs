@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TaskSystem;
 using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Handlers;
 using TaskSystem.Maintenance;
@@ -48,6 +49,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddOptions<TaskSystemOptions>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TaskSystemOptions>, TaskSystemOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
 
         // The host must wait for our shutdown: running tasks' timeout, then the grace period for handlers to stop.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<TaskSystemOptions>>((host, options) =>
@@ -65,12 +67,16 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
+        services.AddSingleton(sp => new QueueCounts(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.MaxQueued));
+        services.AddSingleton<TaskMetrics>();
+        services.AddSingleton<Housekeeping>();
         services.AddSingleton(sp => new Completer(
             sp.GetRequiredService<ITaskStore>(),
             sp.GetRequiredService<RunningTasks>(),
             sp.GetRequiredService<WakeSignal>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<Completer>(),
+            sp.GetRequiredService<TaskMetrics>(),
             capacity: Math.Max(1024, sp.GetRequiredService<EngineSettings>().Concurrency * 4)));
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
@@ -86,6 +92,8 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<RunningTasks>(),
             sp.GetRequiredService<WakeSignal>(),
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<QueueCounts>(),
+            sp.GetRequiredService<TaskMetrics>(),
             sp.GetRequiredService<ITaskStore>() as ITaskNotifier));
         return new TaskSystemBuilder(services);
     }

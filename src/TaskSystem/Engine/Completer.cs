@@ -21,10 +21,12 @@ internal sealed class Completer
     private readonly WakeSignal _wake;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TaskMetrics _metrics;
     private Task _loop = Task.CompletedTask;
 
-    public Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TimeProvider time, ILogger logger, int capacity)
+    public Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TimeProvider time, ILogger logger, TaskMetrics metrics, int capacity)
     {
+        _metrics = metrics;
         _store = store;
         _running = running;
         _wake = wake;
@@ -82,6 +84,11 @@ internal sealed class Completer
                 else if (written && completion is { Kind: CompletionKind.Retry, RunAt: { } runAt })
                 {
                     _wake.WakeAt(runAt);
+                }
+
+                if (written)
+                {
+                    _metrics.Completed(execution.Task, completion.Kind);
                 }
 
                 _running.Remove(execution);

@@ -26,6 +26,9 @@ internal sealed class Dispatcher(
 
     public void Start() => _loop = Task.Run(RunAsync);
 
+    /// <summary>True while the claim loop runs: started, not stopped, not crashed. Cheap enough for every health probe.</summary>
+    public bool IsRunning => !Volatile.Read(ref _loop).IsCompleted;
+
     /// <summary>Stops claiming; attempts already started go on.</summary>
     public async Task StopAsync()
     {

@@ -18,6 +18,7 @@ internal sealed class TaskExecutor(
     Completer completer,
     WorkerSlots slots,
     EngineSettings settings,
+    TaskMetrics metrics,
     TimeProvider time,
     ILogger<TaskExecutor> logger)
 {
@@ -26,6 +27,8 @@ internal sealed class TaskExecutor(
         var task = execution.Task;
         var started = time.GetTimestamp();
         var slotHeld = true;
+        using var activity = TaskTracing.StartRun(task);
+        metrics.Started(task);
         Log.TaskStarted(logger, task.Id, task.Type, task.Attempt);
         Outcome outcome;
         try
@@ -71,7 +74,10 @@ internal sealed class TaskExecutor(
         }
 
         var completion = ToCompletion(execution, outcome);
-        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, time.GetElapsedTime(started).TotalMilliseconds, Describe(completion));
+        var elapsed = time.GetElapsedTime(started);
+        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, elapsed.TotalMilliseconds, Describe(completion));
+        metrics.AttemptFinished(task, completion.Kind, elapsed);
+        TaskTracing.Finished(activity, completion);
         await completer.SubmitAsync(completion, execution).ConfigureAwait(false);
         if (slotHeld)
         {
