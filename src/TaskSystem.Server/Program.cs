@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Options;
 using TaskSystem;
+using TaskSystem.Server.Configuration;
+using TaskSystem.Server.Diagnostics;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
 using TaskSystem.Server.Http;
+using TaskSystem.Server.Security;
 
 if (args is ["healthcheck", ..])
 {
@@ -14,22 +17,29 @@ try
 {
     // Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+    if (!ListenAddresses.IsConfigured(builder.Configuration))
     {
         // The seed's port. --urls (or the URLS variable) changes it.
-        builder.WebHost.UseUrls("http://localhost:4000");
+        builder.WebHost.UseUrls(ListenAddresses.Default);
     }
 
     builder.Services
         .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
         .AddHandler<DemoHandler>(DemoHandler.Type);
     builder.Services.AddTaskSystemHttpApi();
+    builder.Services.AddTaskSystemSecurity(builder.Configuration);
+    builder.Services.AddTaskSystemTelemetry(builder.Configuration);
 
     var app = builder.Build();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+
+    // Static files placed above this line are served to anyone (they must hold no data); every endpoint below needs
+    // an API key when TaskSystem:ApiKeys is set, unless it opts out with AllowAnonymous() as the health probes do.
+    app.UseTaskSystemSecurity();
     app.MapTasksApi();
     app.MapHealthApi();
+    app.MapMetricsApi();
     await app.RunAsync();
     return 0;
 }

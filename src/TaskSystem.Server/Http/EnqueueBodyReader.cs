@@ -15,9 +15,12 @@ internal static class EnqueueBodyReader
 
     private static readonly string[] EnvelopeFields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt"];
 
+    /// <summary>The largest request body the server reads: the largest payload plus room for the envelope.</summary>
+    public static long MaxBodyBytes(TaskSystemOptions options) => (long)options.MaxPayloadBytes + EnvelopeAllowance;
+
     public static async Task<EnqueueBody> ReadAsync(HttpRequest request, TaskSystemOptions options, CancellationToken cancellationToken)
     {
-        var maxBody = (long)options.MaxPayloadBytes + EnvelopeAllowance;
+        var maxBody = MaxBodyBytes(options);
         if (request.ContentLength > maxBody)
         {
             return EnqueueBody.TooLarge(maxBody);
