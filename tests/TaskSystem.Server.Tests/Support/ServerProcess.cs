@@ -42,9 +42,12 @@ public sealed class ServerProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the server and waits until it answers /health/live.</summary>
-    public static async Task<ServerProcess> StartAsync(params string[] settings)
+    public static Task<ServerProcess> StartAsync(params string[] settings) => StartOnAsync("127.0.0.1", settings);
+
+    /// <summary>Starts the server listening on <paramref name="host"/> (0.0.0.0, say), reached through 127.0.0.1.</summary>
+    public static async Task<ServerProcess> StartOnAsync(string host, params string[] settings)
     {
-        var server = Launch(settings);
+        var server = LaunchOn(host, settings);
         try
         {
             await Eventually.Until(() => server.IsLiveAsync(), live => live, TimeSpan.FromSeconds(30), "the server to answer /health/live");
@@ -58,10 +61,14 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server without waiting for it (for start-up failures).</summary>
-    public static ServerProcess Launch(params string[] settings)
+    public static ServerProcess Launch(params string[] settings) => LaunchOn("127.0.0.1", settings);
+
+    /// <summary>Starts the server listening on <paramref name="host"/> without waiting for it.</summary>
+    public static ServerProcess LaunchOn(string host, params string[] settings)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
+        var listen = host == "127.0.0.1" ? address.ToString().TrimEnd('/') : $"http://{host}:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -70,7 +77,7 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TaskSystem.Server.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.ArgumentList.Add(listen);
         foreach (var setting in settings)
         {
             start.ArgumentList.Add(setting);
