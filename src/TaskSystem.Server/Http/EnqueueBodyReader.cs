@@ -48,6 +48,12 @@ internal static class EnqueueBodyReader
             return EnqueueBody.Invalid("The request body is empty: send a JSON object, for example {\"type\": \"demo\", \"payload\": {}}.");
         }
 
+        // JsonDocument checks the structure but not the UTF-8 inside strings: bad bytes would fail later, as a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.WrittenSpan))
+        {
+            return EnqueueBody.Invalid("The request body is not valid UTF-8 text: send JSON encoded as UTF-8.");
+        }
+
         JsonDocument document;
         try
         {

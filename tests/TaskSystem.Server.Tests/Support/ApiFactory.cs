@@ -20,7 +20,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     };
 
     /// <summary>More changes to the host (test services, logging), applied after the settings.</summary>
-    public Action<IWebHostBuilder>? Configure { get; init; }
+    public Action<IWebHostBuilder>? Configure { get; set; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
