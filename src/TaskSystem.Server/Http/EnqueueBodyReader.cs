@@ -69,6 +69,11 @@ internal static class EnqueueBodyReader
         }
 
         var root = document.RootElement;
+        if (buffer.WrittenSpan.IndexOf("\\u"u8) >= 0 && HasUnreadableString(root))
+        {
+            return EnqueueBody.Invalid("The JSON has a \\u escape that is not valid text (a lone UTF-16 surrogate such as \\ud800).");
+        }
+
         if (root.ValueKind != JsonValueKind.Object)
         {
             return EnqueueBody.Invalid($"The request body must be a JSON object (got {root.ValueKind.ToString().ToLowerInvariant()}).");
@@ -159,6 +164,48 @@ internal static class EnqueueBodyReader
         }
 
         return EnqueueBody.Valid(request with { Type = type!, Payload = payload });
+    }
+
+    /// <summary>
+    /// True when a name or string cannot be read as text (an escaped lone surrogate): the parser accepts it, but
+    /// reading it throws, so it must be refused here rather than fail later as a 500. Only bodies with escapes pay.
+    /// </summary>
+    private static bool HasUnreadableString(JsonElement element)
+    {
+        try
+        {
+            Read(element);
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+
+        static void Read(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        Read(property.Value);
+                    }
+
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Read(item);
+                    }
+
+                    break;
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    break;
+            }
+        }
     }
 
     private static bool TryInteger(JsonElement value, out int result)

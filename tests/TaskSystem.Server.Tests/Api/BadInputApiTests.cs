@@ -61,6 +61,27 @@ public sealed class BadInputApiTests : IClassFixture<ApiFactory>
         await AssertProblemAsync(response, 400, "not valid UTF-8");
     }
 
+    [Theory]
+    [InlineData("""{"type": "\ud800"}""")]
+    [InlineData("""{"type": "demo", "queue": "\udfff"}""")]
+    [InlineData("""{"\ud800": 1}""")]
+    [InlineData("""{"type": "demo", "payload": {"a": ["\ud83d"]}}""")]
+    public async Task Post_LoneSurrogateEscape_IsA400_NotA500(string body)
+    {
+        // Found by the HTTP fuzz test: the parser accepts the escape, reading the string throws.
+        using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent(body));
+
+        await AssertProblemAsync(response, 400, "lone UTF-16 surrogate");
+    }
+
+    [Fact]
+    public async Task Post_ValidSurrogatePairEscape_IsAccepted()
+    {
+        using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent("""{"type": "demo", "payload": {"emoji": "\ud83d\ude00", "durationMs": 0}}"""));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     [Fact]
     public async Task Post_NestingTooDeep_IsA400()
     {
