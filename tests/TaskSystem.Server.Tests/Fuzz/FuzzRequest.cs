@@ -149,6 +149,12 @@ public sealed record FuzzRequest(string Method, string Target, IReadOnlyList<(st
             return "{" + string.Join(",", members) + "}";
         });
 
+    /// <summary>Bodies that mostly make a task: the seed's bare payload or an envelope with random fields.</summary>
+    private static readonly Gen<byte[]> EnqueueBodies = Gen.Frequency(
+        (3, Envelope.Select(Encoding.UTF8.GetBytes)),
+        (1, Gen.Select(Gen.Int[0, 20], Gen.Char[' ', '~'].Array[0, 30], (ms, name) =>
+            Encoding.UTF8.GetBytes($"{{\"name\":{System.Text.Json.JsonSerializer.Serialize(new string(name))},\"durationMs\":{ms}}}"))));
+
     private static readonly Gen<byte[]> Bodies = Gen.Frequency(
         (8, Gen.Const(Array.Empty<byte>())),
         (10, Envelope.Select(Encoding.UTF8.GetBytes)),
@@ -168,7 +174,9 @@ public sealed record FuzzRequest(string Method, string Target, IReadOnlyList<(st
 
     /// <summary>Any request: mostly plausible ones, some malformed on the wire. Declared last: it uses the generators above.</summary>
     public static readonly Gen<FuzzRequest> Any = Gen.Frequency(
-        (20, Gen.Select(Methods, Targets, HeaderLists, Bodies, Framings, (m, t, h, b, f) => new FuzzRequest(m, t, h, b, f, Garbage: false))),
+        (6, Gen.Select(Gen.OneOf("/tasks", "/tasks/"), EnqueueBodies, Framings, (path, body, framing) => new FuzzRequest(
+            "POST", path, [("Host", "localhost"), ("Authorization", "Bearer " + Key)], body, framing, Garbage: false))),
+        (14, Gen.Select(Methods, Targets, HeaderLists, Bodies, Framings, (m, t, h, b, f) => new FuzzRequest(m, t, h, b, f, Garbage: false))),
         (1, Gen.Byte.Array[1, 300].Select(bytes => new FuzzRequest("", "", [], bytes, Framing.ContentLength, Garbage: true))),
         (1, Gen.OneOf(
                 "GET /tasks HTTP/9.9\r\nHost: x\r\n\r\n",

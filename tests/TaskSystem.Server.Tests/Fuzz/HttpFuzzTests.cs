@@ -16,7 +16,7 @@ namespace TaskSystem.Server.Tests.Fuzz;
 /// </summary>
 public sealed class HttpFuzzTests(ITestOutputHelper output)
 {
-    private const int Requests = 3000;
+    private const int Requests = 5000;
 
     [Fact]
     public async Task RandomAndMalformedRequests_NeverGet5xx_TheServerStaysHealthy_AndNoAcceptedTaskIsLost()
@@ -33,9 +33,10 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
         await FuzzRequest.Any.SampleAsync(
             async request =>
             {
-                var response = await RawHttp.SendAsync(server.Address, request.ToBytes(), TimeSpan.FromSeconds(20));
+                var response = await RawHttp.SendAsync(server.Address, request.ToBytes(), TimeSpan.FromSeconds(10), endOfInput: request.Garbage);
                 statuses.AddOrUpdate(response.Status, 1, (_, n) => n + 1);
-                Assert.True(response.Status < 500, $"{response.Status} for {request}\n{response.Head}");
+                // 505 is Kestrel's answer to a request line asking for HTTP/9.9: the client's fault, despite the code.
+                Assert.True(response.Status < 500 || (response.Status == 505 && request.Garbage), $"{response.Status} for {request}\n{response.Head}");
                 Assert.True(response.Status > 0 || request.Garbage || request.Framing != Framing.ContentLength, $"no answer to {request}");
                 if (response.Status == 201)
                 {

@@ -13,7 +13,11 @@ public sealed record RawResponse(int Status, string Head)
 /// <summary>Sends bytes on a fresh TCP connection and reads the response's head: HttpClient would refuse to send malformed requests.</summary>
 public static class RawHttp
 {
-    public static async Task<RawResponse> SendAsync(Uri server, byte[] request, TimeSpan timeout)
+    /// <summary>
+    /// Sends the request and reads the answer's head. <paramref name="endOfInput"/> closes the sending side after the
+    /// request, so that the server sees the end of a request that will never be complete instead of waiting for more.
+    /// </summary>
+    public static async Task<RawResponse> SendAsync(Uri server, byte[] request, TimeSpan timeout, bool endOfInput = false)
     {
         using var deadline = new CancellationTokenSource(timeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -25,6 +29,18 @@ public static class RawHttp
         catch (SocketException)
         {
             // The server answered (431, 400) and closed before taking the whole request: read what it said.
+        }
+
+        if (endOfInput)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (SocketException)
+            {
+                // Already closed by the server.
+            }
         }
 
         var received = new MemoryStream();
