@@ -116,6 +116,7 @@ public sealed class TaskManager
             throw;
         }
 
+        _counts.Commit(tasks.Length);
         _metrics.Enqueued(tasks);
         TaskTracing.Enqueued(activity, inserted);
         return inserted;

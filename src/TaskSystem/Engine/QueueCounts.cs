@@ -5,9 +5,9 @@ namespace TaskSystem.Engine;
 /// <summary>
 /// The node's view of the queue, refreshed from the store every few seconds: unfinished tasks per queue and state
 /// (read by the queue-depth gauge, so a scrape never queries), and the admission check of
-/// <see cref="TaskSystemOptions.MaxQueued"/>: the waiting tasks counted at the last refresh plus those this node
-/// accepted since. That is an upper bound as long as this node is the only one enqueueing; with several nodes
-/// each sees the others' enqueues at its next refresh.
+/// <see cref="TaskSystemOptions.MaxQueued"/>: the waiting tasks counted at the last refresh, plus the tasks this node
+/// committed since, plus those it is inserting. That is an upper bound as long as this node is the only one
+/// enqueueing; with several nodes each sees the others' enqueues at its next refresh.
 /// </summary>
 internal sealed class QueueCounts(int maxQueued)
 {
@@ -15,16 +15,17 @@ internal sealed class QueueCounts(int maxQueued)
     private IReadOnlyList<QueueStateCount> _counts = [];
     private IReadOnlyList<string> _drainedQueues = [];
     private long _waiting;
-    private long _acceptedSinceRefresh;
+    private long _committedSinceRefresh;
+    private long _inFlight;
 
     /// <summary>True when <see cref="TaskSystemOptions.MaxQueued"/> is set.</summary>
     public bool LimitEnabled => maxQueued > 0;
 
-    /// <summary>Tasks reserved by enqueues since the last refresh; read before counting, passed to <see cref="Update"/>.</summary>
-    public long AcceptedSinceRefresh => Interlocked.Read(ref _acceptedSinceRefresh);
+    /// <summary>Tasks this node committed since the last refresh; read before counting, passed to <see cref="Update"/>.</summary>
+    public long CommittedSinceRefresh => Interlocked.Read(ref _committedSinceRefresh);
 
     /// <summary>Waiting tasks (queued and scheduled) as this node believes.</summary>
-    public long Waiting => Interlocked.Read(ref _waiting) + AcceptedSinceRefresh;
+    public long Waiting => Interlocked.Read(ref _waiting) + CommittedSinceRefresh + Interlocked.Read(ref _inFlight);
 
     /// <summary>Reserves room for <paramref name="count"/> new tasks; false (nothing reserved) when that would pass the cap.</summary>
     public bool TryReserve(int count)
@@ -34,14 +35,25 @@ internal sealed class QueueCounts(int maxQueued)
             return true;
         }
 
-        var accepted = Interlocked.Add(ref _acceptedSinceRefresh, count);
-        if (Interlocked.Read(ref _waiting) + accepted <= maxQueued)
+        var inFlight = Interlocked.Add(ref _inFlight, count);
+        if (Interlocked.Read(ref _waiting) + CommittedSinceRefresh + inFlight <= maxQueued)
         {
             return true;
         }
 
-        Interlocked.Add(ref _acceptedSinceRefresh, -count);
+        Interlocked.Add(ref _inFlight, -count);
         return false;
+    }
+
+    /// <summary>The reserved tasks are committed: they count until a refresh that started after this sees them.</summary>
+    public void Commit(int count)
+    {
+        if (LimitEnabled)
+        {
+            // Counted as committed before leaving the in-flight count: for a moment twice, never zero times.
+            Interlocked.Add(ref _committedSinceRefresh, count);
+            Interlocked.Add(ref _inFlight, -count);
+        }
     }
 
     /// <summary>Gives back a reservation whose insert failed.</summary>
@@ -49,16 +61,16 @@ internal sealed class QueueCounts(int maxQueued)
     {
         if (LimitEnabled)
         {
-            Interlocked.Add(ref _acceptedSinceRefresh, -count);
+            Interlocked.Add(ref _inFlight, -count);
         }
     }
 
     /// <summary>
-    /// Takes fresh counts. <paramref name="acceptedBefore"/> is <see cref="AcceptedSinceRefresh"/> read before the
-    /// count started: those tasks are in the count now. Tasks accepted while counting stay reserved too, so they may
-    /// be counted twice until the next refresh: the error is on the safe side.
+    /// Takes fresh counts. <paramref name="committedBefore"/> is <see cref="CommittedSinceRefresh"/> read before the
+    /// count started: those tasks are in the count now. Tasks committed or in flight while counting keep counting on
+    /// their own, so they may be counted twice until the next refresh: the error is always on the safe side.
     /// </summary>
-    public void Update(IReadOnlyList<QueueStateCount> counts, long acceptedBefore)
+    public void Update(IReadOnlyList<QueueStateCount> counts, long committedBefore)
     {
         var previous = Volatile.Read(ref _counts);
         var queues = counts.Select(c => c.Queue).ToHashSet(StringComparer.Ordinal);
@@ -67,10 +79,9 @@ internal sealed class QueueCounts(int maxQueued)
         Interlocked.Exchange(ref _waiting, counts.Where(c => c.State is TaskState.Queued or TaskState.Scheduled).Sum(c => c.Count));
         if (LimitEnabled)
         {
-            Interlocked.Add(ref _acceptedSinceRefresh, -acceptedBefore);
+            Interlocked.Add(ref _committedSinceRefresh, -committedBefore);
         }
     }
-
     /// <summary>
     /// Every unfinished state of every queue seen at the last refresh (zero where none), and zeros for the queues that
     /// emptied since the refresh before, so a gauge never keeps showing a drained queue's last value.

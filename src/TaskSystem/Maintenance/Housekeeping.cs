@@ -59,8 +59,8 @@ internal sealed class Housekeeping(
             return;
         }
 
-        var acceptedBefore = counts.AcceptedSinceRefresh;
+        var committedBefore = counts.CommittedSinceRefresh;
         var current = await store.TasksCountUnfinishedAsync(cancellationToken).ConfigureAwait(false);
-        counts.Update(current, acceptedBefore);
+        counts.Update(current, committedBefore);
     }
 }

@@ -70,21 +70,23 @@ public sealed class TracingTests
     [Fact]
     public async Task TaskEnqueuedOutsideAnyTrace_RunsInANewTrace_StartedByItsEnqueueSpan()
     {
+        // A type of its own: other hosts of the test process enqueue tasks with the same ids.
+        var type = "trace-" + Guid.NewGuid().ToString("N")[..12];
         var spans = new LockedCollection<Activity>();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(TaskSystemDiagnostics.ActivitySourceName).AddInMemoryExporter(spans).Build();
-        await using var host = await EngineHost.StartAsync(b => b.AddHandler("t", (_, _) => Task.CompletedTask));
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler(type, (_, _) => Task.CompletedTask));
 
-        var task = await host.EnqueueAsync("t");
+        var task = await host.EnqueueAsync(type);
         await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
 
         var enqueue = await Eventually.Until(
-            () => Task.FromResult(Snapshot(spans, default).FirstOrDefault(s => s.DisplayName == "enqueue t" && Equals(s.GetTagItem("task.id"), task.Id))),
+            () => Task.FromResult(Snapshot(spans, default).SingleOrDefault(s => s.DisplayName == "enqueue " + type)),
             s => s is not null);
-        Assert.Equal(default, enqueue!.ParentSpanId);
+        Assert.Equal((default, task.Id), (enqueue!.ParentSpanId, enqueue.GetTagItem("task.id")));
         var run = await Eventually.Until(
-            () => Task.FromResult(Snapshot(spans, enqueue.TraceId).FirstOrDefault(s => s.DisplayName == "run t")),
+            () => Task.FromResult(Snapshot(spans, default).SingleOrDefault(s => s.DisplayName == "run " + type)),
             s => s is not null);
-        Assert.Equal(enqueue.SpanId, run!.ParentSpanId);
+        Assert.Equal((enqueue.TraceId, enqueue.SpanId), (run!.TraceId, run.ParentSpanId));
     }
 
     /// <summary>The finished spans of one trace (all of them for the default trace id).</summary>

@@ -59,22 +59,28 @@ public sealed class QueueLimitTests
     }
 
     [Fact]
-    public void QueueCounts_CountAcceptedTasksUntilARefresh_AndKeepTasksAcceptedDuringTheCount()
+    public void QueueCounts_CountTasksCommittedSinceTheLastRefresh_AndThoseInFlight_NeverUndercounting()
     {
         var counts = new QueueCounts(maxQueued: 10);
-        Assert.True(counts.TryReserve(6));
-        var before = counts.AcceptedSinceRefresh;
+        Assert.True(counts.TryReserve(5));
+        counts.Commit(5);
         Assert.True(counts.TryReserve(2));
+        var before = counts.CommittedSinceRefresh;
 
-        // The count saw the first 6 (plus 1 that was there) but ran before the other 2 were committed.
-        counts.Update([new QueueStateCount("q", TaskState.Queued, 7), new QueueStateCount("q", TaskState.Running, 40)], before);
+        // The count ran while the 2 were still being inserted: it sees the 5 (and 1 that was there), not the 2.
+        counts.Update([new QueueStateCount("q", TaskState.Queued, 6), new QueueStateCount("q", TaskState.Running, 40)], before);
 
-        Assert.Equal(9, counts.Waiting);
-        Assert.True(counts.TryReserve(1));
+        Assert.Equal(8, counts.Waiting);
+        counts.Commit(2);
+        Assert.Equal(8, counts.Waiting);
+        Assert.True(counts.TryReserve(2));
         Assert.False(counts.TryReserve(1));
-        Assert.Equal(10, counts.Waiting);
-        counts.Unreserve(1);
-        Assert.Equal(9, counts.Waiting);
+        counts.Unreserve(2);
+        Assert.Equal(8, counts.Waiting);
+
+        // A later count sees them all: nothing is counted twice any more.
+        counts.Update([new QueueStateCount("q", TaskState.Queued, 8)], counts.CommittedSinceRefresh);
+        Assert.Equal(8, counts.Waiting);
     }
 
     [Fact]
