@@ -14,6 +14,8 @@ COPY --from=build /app ./
 # The database lives on a volume owned by the image's non-root "app" user.
 RUN mkdir -p /data && chown app:app /data
 USER app
+# All interfaces: the server refuses to start without an API key (-e TaskSystem__ApiKeys__0=...) unless
+# -e TaskSystem__AllowAnonymous=true says it is meant to be open. The health probes need no key.
 ENV URLS=http://+:4000 \
     ASPNETCORE_HTTP_PORTS= \
     TaskSystem__ConnectionString="Data Source=/data/tasks.db"

@@ -1,7 +1,10 @@
+using TaskSystem.Server.Configuration;
 using TaskSystem.Server.Dashboard;
+using TaskSystem.Server.Diagnostics;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
 using TaskSystem.Server.Http;
+using TaskSystem.Server.Security;
 
 namespace TaskSystem.Server;
 
@@ -15,26 +18,34 @@ internal static class ServerApplication
     {
         // Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        if (!ListenAddresses.IsConfigured(builder.Configuration))
         {
             // The seed's port. --urls (or the URLS variable) changes it.
-            builder.WebHost.UseUrls("http://localhost:4000");
+            builder.WebHost.UseUrls(ListenAddresses.Default);
         }
 
         builder.Services
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
             .AddHandler<DemoHandler>(DemoHandler.Type);
         builder.Services.AddTaskSystemHttpApi();
+        builder.Services.AddTaskSystemSecurity(builder.Configuration);
+        builder.Services.AddTaskSystemTelemetry(builder.Configuration);
         builder.Services.AddTaskSystemDashboard();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // The dashboard's static files come first and are served to anyone: they hold no data, and the page asks
+        // for a key. Every endpoint below needs an API key when TaskSystem:ApiKeys is set, unless it opts out with
+        // AllowAnonymous() as the health probes do.
         app.UseTaskSystemDashboard();
+        app.UseTaskSystemSecurity();
         app.MapTasksApi();
         app.MapDashboardApi();
         app.MapHealthApi();
+        app.MapMetricsApi();
         mapExtra?.Invoke(app);
         return app;
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Handlers;
 using TaskSystem.Storage;
@@ -24,6 +25,8 @@ public sealed class TaskManager
     private readonly WakeSignal _wake;
     private readonly ITaskNotifier? _notifier;
     private readonly TimeProvider _time;
+    private readonly QueueCounts _counts;
+    private readonly TaskMetrics _metrics;
 
     internal TaskManager(
         ITaskStore store,
@@ -33,8 +36,12 @@ public sealed class TaskManager
         RunningTasks running,
         WakeSignal wake,
         TimeProvider time,
+        QueueCounts counts,
+        TaskMetrics metrics,
         ITaskNotifier? notifier = null)
     {
+        _counts = counts;
+        _metrics = metrics;
         _store = store;
         _handlers = handlers;
         _scopes = scopes;
@@ -53,11 +60,13 @@ public sealed class TaskManager
 
     /// <summary>Adds a task to the queue. Returns once it is committed to the store.</summary>
     /// <exception cref="TaskValidationException">The request is invalid; the message says why.</exception>
+    /// <exception cref="TaskQueueFullException">The queue holds <see cref="TaskSystemOptions.MaxQueued"/> tasks already.</exception>
     public async Task<TaskInfo> EnqueueAsync(TaskRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = TaskTracing.StartEnqueue(request.Type);
         var (task, payload) = Prepare(request, _time.GetUtcNow());
-        var inserted = await _store.TasksInsertAsync(new TasksInsertParams([task]), cancellationToken).ConfigureAwait(false);
+        var inserted = await InsertAsync([task], activity, cancellationToken).ConfigureAwait(false);
         await SignalAvailableAsync(task.RunAt, cancellationToken).ConfigureAwait(false);
         return ToInfo(inserted[0], payload);
     }
@@ -70,6 +79,7 @@ public sealed class TaskManager
     public async Task<IReadOnlyList<TaskInfo>> EnqueueManyAsync(IEnumerable<TaskRequest> requests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        using var activity = TaskTracing.StartEnqueue(null);
         var now = _time.GetUtcNow();
         var prepared = requests.Select(request => Prepare(request, now)).ToList();
         if (prepared.Count == 0)
@@ -77,9 +87,38 @@ public sealed class TaskManager
             return [];
         }
 
-        var inserted = await _store.TasksInsertAsync(new TasksInsertParams([.. prepared.Select(p => p.Task)]), cancellationToken).ConfigureAwait(false);
+        var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
         await SignalAvailableAsync(prepared.Min(p => p.Task.RunAt), cancellationToken).ConfigureAwait(false);
         return [.. inserted.Select((record, i) => ToInfo(record, prepared[i].Payload))];
+    }
+
+    /// <summary>Stores new tasks if the queue has room for them (<see cref="TaskSystemOptions.MaxQueued"/>), and counts them.</summary>
+    private async Task<IReadOnlyList<TaskRecord>> InsertAsync(NewTask[] tasks, Activity? activity, CancellationToken cancellationToken)
+    {
+        if (!_counts.TryReserve(tasks.Length))
+        {
+            _metrics.Rejected(tasks);
+            var retryAfter = _options.CountsRefreshInterval;
+            throw new TaskQueueFullException(
+                $"The queue is full: about {_counts.Waiting} tasks wait and TaskSystem:MaxQueued is {_options.MaxQueued}. Try again in {retryAfter.TotalSeconds:0.#} s.",
+                retryAfter);
+        }
+
+        IReadOnlyList<TaskRecord> inserted;
+        try
+        {
+            inserted = await _store.TasksInsertAsync(new TasksInsertParams(tasks), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _counts.Unreserve(tasks.Length);
+            throw;
+        }
+
+        _counts.Commit(tasks.Length);
+        _metrics.Enqueued(tasks);
+        TaskTracing.Enqueued(activity, inserted);
+        return inserted;
     }
 
     /// <summary>One task, or null when no task has that id.</summary>
@@ -138,6 +177,11 @@ public sealed class TaskManager
     public async Task<StopResult> StopAsync(long id, CancellationToken cancellationToken = default)
     {
         var result = await _store.TaskCancelAsync(new TaskCancelParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == TaskCancelOutcome.Cancelled)
+        {
+            _metrics.Cancelled(result.Task!);
+        }
+
         return result.Outcome switch
         {
             TaskCancelOutcome.NotFound => new StopResult(StopOutcome.NotFound, null),

@@ -1,12 +1,17 @@
+using Microsoft.AspNetCore.RateLimiting;
+
 namespace TaskSystem.Server.Health;
 
-/// <summary>Liveness (the process answers) and readiness (the store answers), open without credentials.</summary>
+/// <summary>
+/// Liveness (the process answers) and readiness (the store answers and the workers run), open without credentials
+/// and never rate limited: probes must not depend on a secret or on other clients' traffic.
+/// </summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        endpoints.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        endpoints.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+        endpoints.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
         return endpoints;
     }
 }

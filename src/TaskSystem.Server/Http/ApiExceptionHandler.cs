@@ -5,7 +5,7 @@ using TaskSystem.Storage;
 namespace TaskSystem.Server.Http;
 
 /// <summary>
-/// Turns the exceptions that mean bad input or an unreachable store into 4xx and 503 problems;
+/// Turns the exceptions that mean bad input, an unreachable store or a full queue into 4xx and 503 problems;
 /// anything else is a bug, logged and answered 500 without details.
 /// </summary>
 internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
@@ -17,6 +17,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             TaskValidationException invalid => (invalid.IsTooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, invalid.Message, invalid.Field),
             BadHttpRequestException bad => (bad.StatusCode, bad.Message, null),
             TaskStoreUnavailableException => (StatusCodes.Status503ServiceUnavailable, "The task store is unreachable right now; try again shortly.", null),
+            TaskQueueFullException full => (StatusCodes.Status503ServiceUnavailable, full.Message, null),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", (string?)null),
         };
 
@@ -27,7 +28,8 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
 
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            httpContext.Response.Headers.RetryAfter = "2";
+            var retryAfter = exception is TaskQueueFullException { RetryAfter: var wait } ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 2;
+            httpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         httpContext.Response.StatusCode = status;

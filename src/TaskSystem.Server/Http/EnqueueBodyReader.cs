@@ -15,9 +15,12 @@ internal static class EnqueueBodyReader
 
     private static readonly string[] EnvelopeFields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt"];
 
+    /// <summary>The largest request body the server reads: the largest payload plus room for the envelope.</summary>
+    public static long MaxBodyBytes(TaskSystemOptions options) => (long)options.MaxPayloadBytes + EnvelopeAllowance;
+
     public static async Task<EnqueueBody> ReadAsync(HttpRequest request, TaskSystemOptions options, CancellationToken cancellationToken)
     {
-        var maxBody = (long)options.MaxPayloadBytes + EnvelopeAllowance;
+        var maxBody = MaxBodyBytes(options);
         if (request.ContentLength > maxBody)
         {
             return EnqueueBody.TooLarge(maxBody);
@@ -45,6 +48,12 @@ internal static class EnqueueBodyReader
             return EnqueueBody.Invalid("The request body is empty: send a JSON object, for example {\"type\": \"demo\", \"payload\": {}}.");
         }
 
+        // JsonDocument checks the structure but not the UTF-8 inside strings: bad bytes would fail later, as a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.WrittenSpan))
+        {
+            return EnqueueBody.Invalid("The request body is not valid UTF-8 text: send JSON encoded as UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
@@ -62,6 +71,11 @@ internal static class EnqueueBodyReader
         }
 
         var root = document.RootElement;
+        if (buffer.WrittenSpan.IndexOf("\\u"u8) >= 0 && HasUnreadableString(root))
+        {
+            return EnqueueBody.Invalid("The JSON has a \\u escape that is not valid text (a lone UTF-16 surrogate such as \\ud800).");
+        }
+
         if (root.ValueKind != JsonValueKind.Object)
         {
             return EnqueueBody.Invalid($"The request body must be a JSON object (got {root.ValueKind.ToString().ToLowerInvariant()}).");
@@ -161,6 +175,48 @@ internal static class EnqueueBodyReader
         var hasOffset = timeStart > 0
             && (text.EndsWith('Z') || text.EndsWith('z') || text.IndexOfAny(['+', '-'], timeStart) > timeStart);
         return hasOffset && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
+    }
+
+    /// <summary>
+    /// True when a name or string cannot be read as text (an escaped lone surrogate): the parser accepts it, but
+    /// reading it throws, so it must be refused here rather than fail later as a 500. Only bodies with escapes pay.
+    /// </summary>
+    private static bool HasUnreadableString(JsonElement element)
+    {
+        try
+        {
+            Read(element);
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+
+        static void Read(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        Read(property.Value);
+                    }
+
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        Read(item);
+                    }
+
+                    break;
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    break;
+            }
+        }
     }
 
     private static bool TryInteger(JsonElement value, out int result)

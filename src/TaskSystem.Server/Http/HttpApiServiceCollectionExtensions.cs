@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
 namespace TaskSystem.Server.Http;
 
-/// <summary>The services behind the HTTP API: problem details everywhere, source-generated JSON.</summary>
+/// <summary>The services behind the HTTP API: problem details everywhere, source-generated JSON, bounded request bodies.</summary>
 internal static class HttpApiServiceCollectionExtensions
 {
     public static IServiceCollection AddTaskSystemHttpApi(this IServiceCollection services)
@@ -24,7 +27,13 @@ internal static class HttpApiServiceCollectionExtensions
             // Payloads and results were checked against TaskSystem:MaxJsonDepth when stored; a task wraps them deeper.
             options.SerializerOptions.MaxDepth = JsonLimits.ReadBack.MaxDepth;
         });
-        services.AddHealthChecks().AddCheck<Health.StoreHealthCheck>("store", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<Health.StoreHealthCheck>("store", tags: ["ready"])
+            .AddCheck<Health.EngineHealthCheck>("workers", tags: ["ready"]);
+
+        // No body is larger than the largest task: Kestrel refuses the rest (413) before anything reads it.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<TaskSystemOptions>>((kestrel, options) =>
+            kestrel.Limits.MaxRequestBodySize = EnqueueBodyReader.MaxBodyBytes(options.Value));
         return services;
     }
 }

@@ -64,6 +64,24 @@ public sealed class TaskSystemOptions
     /// <summary>The deepest JSON nesting accepted in a request. Default 64.</summary>
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>How long finished tasks (succeeded, failed, cancelled) are kept before retention deletes them. Default 7 days.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often retention looks for finished tasks past <see cref="Retention"/>. Default 1 minute.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Finished tasks deleted per store call: small batches keep each write short, so claims and enqueues never wait long. Default 500.</summary>
+    public int RetentionBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// The most waiting tasks (queued and scheduled) the queue may hold; past it, an enqueue is refused with
+    /// <see cref="TaskQueueFullException"/> (HTTP 503) instead of growing the queue without bound. Default 0: no cap.
+    /// </summary>
+    public int MaxQueued { get; set; }
+
+    /// <summary>How often the node counts unfinished tasks per queue and state, for the queue-depth gauge and <see cref="MaxQueued"/>. Default 2 seconds.</summary>
+    public TimeSpan CountsRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The SQLite connection string used when none is configured.</summary>
     public const string DefaultSqliteConnectionString = "Data Source=data/tasks.db";
 }

@@ -23,6 +23,8 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
         Range(errors, "DefaultMaxAttempts", options.DefaultMaxAttempts, 1, TaskRules.MaxAttempts);
         Range(errors, "MaxPayloadBytes", options.MaxPayloadBytes, 2, 64 * 1024 * 1024);
         Range(errors, "MaxJsonDepth", options.MaxJsonDepth, 2, 256);
+        Range(errors, "RetentionBatchSize", options.RetentionBatchSize, 1, 100_000);
+        Range(errors, "MaxQueued", options.MaxQueued, 0, int.MaxValue);
         if (string.IsNullOrWhiteSpace(options.NodeName) || options.NodeName.Length > 200)
         {
             errors.Add($"TaskSystem:NodeName must be 1 to 200 characters (got '{options.NodeName}').");
@@ -43,6 +45,9 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
         Positive(errors, "LeaseDuration", options.LeaseDuration, TimeSpan.FromDays(1));
         Positive(errors, "HeartbeatInterval", options.HeartbeatInterval, TimeSpan.FromDays(1));
         Positive(errors, "RescueInterval", options.RescueInterval, TimeSpan.FromDays(1));
+        Positive(errors, "Retention", options.Retention, TimeSpan.FromDays(36_500));
+        Positive(errors, "RetentionInterval", options.RetentionInterval, TimeSpan.FromDays(1));
+        Positive(errors, "CountsRefreshInterval", options.CountsRefreshInterval, TimeSpan.FromHours(1));
         if (options.RetryMaxDelay < options.RetryBaseDelay)
         {
             errors.Add($"TaskSystem:RetryMaxDelay ({options.RetryMaxDelay}) must not be shorter than TaskSystem:RetryBaseDelay ({options.RetryBaseDelay}).");

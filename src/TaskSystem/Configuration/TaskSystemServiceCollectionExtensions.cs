@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TaskSystem;
 using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Handlers;
 using TaskSystem.Maintenance;
@@ -48,6 +49,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddOptions<TaskSystemOptions>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TaskSystemOptions>, TaskSystemOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
 
         // The host must wait for our shutdown: in-flight stop requests (each up to a grace period, drained by the web
         // server first), then running tasks' shutdown timeout, then the grace period for their handlers to stop.
@@ -66,6 +68,9 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
+        services.AddSingleton(sp => new QueueCounts(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.MaxQueued));
+        services.AddSingleton<TaskMetrics>();
+        services.AddSingleton<Housekeeping>();
         services.AddSingleton<Completer>();
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
@@ -81,6 +86,8 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<RunningTasks>(),
             sp.GetRequiredService<WakeSignal>(),
             sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<QueueCounts>(),
+            sp.GetRequiredService<TaskMetrics>(),
             sp.GetRequiredService<ITaskStore>() as ITaskNotifier));
         return new TaskSystemBuilder(services);
     }

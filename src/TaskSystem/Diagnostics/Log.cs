@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Writing task outcomes failed at shutdown; {Count} tasks stay running in the store and are recovered at the next start")]
     public static partial void CompletionsAbandonedAtShutdown(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(16, LogLevel.Information, "Retention deleted {Count} tasks finished before {Cutoff:O} in {DurationMs:0.0} ms")]
+    public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff, double durationMs);
 }

@@ -32,6 +32,9 @@ internal sealed class Dispatcher(
 
     public void Start() => _loop = Task.Run(RunAsync);
 
+    /// <summary>True while the claim loop runs: started, not stopped, not crashed. Cheap enough for every health probe.</summary>
+    public bool IsRunning => !Volatile.Read(ref _loop).IsCompleted;
+
     /// <summary>
     /// Stops claiming, and returns once no claim is in flight: every task claimed so far is then registered as
     /// running, so the caller's view of what runs is complete. Outcomes go on being written.

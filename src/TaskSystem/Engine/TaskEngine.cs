@@ -19,6 +19,7 @@ internal sealed class TaskEngine(
     Dispatcher dispatcher,
     NodeMaintenance maintenance,
     SignalHandler signals,
+    Housekeeping housekeeping,
     EngineSettings settings,
     TimeProvider time,
     ILogger<TaskEngine> logger) : IHostedService, IDisposable
@@ -28,12 +29,16 @@ internal sealed class TaskEngine(
     private readonly CancellationTokenSource _listening = new();
     private Task _listen = Task.CompletedTask;
 
+    /// <summary>True while this node takes work: its dispatcher loop runs (the readiness probe asks this).</summary>
+    public bool IsRunning => dispatcher.IsRunning;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
         await maintenance.RecoverAsync(store.Capabilities.SingleProcess, cancellationToken).ConfigureAwait(false);
         maintenance.MarkStarted();
         await maintenance.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
+        await housekeeping.RefreshCountsAsync(cancellationToken).ConfigureAwait(false);
 
         dispatcher.Start();
         if (store is ITaskNotifier notifier)
@@ -43,6 +48,8 @@ internal sealed class TaskEngine(
 
         _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, time, logger));
         _loops.Add(new MaintenanceLoop("stop poller", settings.StopPollInterval, maintenance.PollStopsAsync, time, logger));
+        _loops.Add(new MaintenanceLoop("retention", housekeeping.RetentionInterval, housekeeping.PruneAsync, time, logger));
+        _loops.Add(new MaintenanceLoop("queue counts", housekeeping.CountsRefreshInterval, housekeeping.RefreshCountsAsync, time, logger));
         if (!store.Capabilities.SingleProcess)
         {
             // With one process per database, every running task is ours: nothing can be lost by another node.

@@ -32,6 +32,9 @@ internal sealed class TaskExecution : IDisposable
     /// <summary>When the attempt started, for the duration in the log.</summary>
     public long StartedTimestamp { get; set; }
 
+    /// <summary>The outcome handed to the completer, once it has been.</summary>
+    public TaskCompletion? SubmittedCompletion { get; set; }
+
     public CancellationToken Token => _cancellation.Token;
 
     /// <summary>The first cause of cancellation; later ones do not replace it.</summary>

@@ -20,6 +20,7 @@ internal sealed class TaskExecutor(
     WorkerSlots slots,
     RunningTasks running,
     EngineSettings settings,
+    TaskMetrics metrics,
     TimeProvider time,
     ILogger<TaskExecutor> logger)
 {
@@ -27,6 +28,8 @@ internal sealed class TaskExecutor(
     {
         var task = execution.Task;
         execution.StartedTimestamp = time.GetTimestamp();
+        using var activity = TaskTracing.StartRun(task);
+        metrics.Started(task);
         Log.TaskStarted(logger, task.Id, task.Type, task.Attempt);
         execution.Start(time, task.Timeout, settings.StopGracePeriod, OnGraceExpired);
         var outcome = await RunHandlerAsync(execution).ConfigureAwait(false);
@@ -39,6 +42,9 @@ internal sealed class TaskExecutor(
 
         running.ForgetAbandoned(execution);
         Submit(execution, outcome);
+
+        // Ends when the handler returns, even if the attempt was resolved earlier (abandoned): the span shows how long it really ran.
+        TaskTracing.Finished(activity, execution.SubmittedCompletion!);
     }
 
     /// <summary>Calls the handler and reads its result; never throws.</summary>
@@ -132,7 +138,10 @@ internal sealed class TaskExecutor(
 
         var task = execution.Task;
         var completion = ToCompletion(execution, outcome);
-        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, time.GetElapsedTime(execution.StartedTimestamp).TotalMilliseconds, Describe(completion));
+        execution.SubmittedCompletion = completion;
+        var elapsed = time.GetElapsedTime(execution.StartedTimestamp);
+        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, elapsed.TotalMilliseconds, Describe(completion));
+        metrics.AttemptFinished(task, completion.Kind, elapsed);
 
         // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
         if (execution.TryReleaseSlot())

@@ -31,6 +31,13 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>How many tasks each queue has in each state (only non-zero counts).</summary>
     Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How many unfinished tasks (queued, scheduled, running) each queue has, per state (only non-zero counts).
+    /// Its cost follows the unfinished tasks, never the history of finished ones: nodes call it every few seconds
+    /// for the queue-depth gauge and the <c>MaxQueued</c> cap.
+    /// </summary>
+    Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken);
+
     /// <summary>How many tasks reached each final state per time bucket since a time (for throughput charts).</summary>
     Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken);
 

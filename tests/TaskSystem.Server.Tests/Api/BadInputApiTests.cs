@@ -51,6 +51,39 @@ public sealed class BadInputApiTests : IClassFixture<ApiFactory>
         await AssertProblemAsync(response, status, message);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d })]
+    [InlineData(new byte[] { 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d })]
+    [InlineData(new byte[] { 0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d })]
+    public async Task Post_InvalidUtf8InsideJsonStrings_IsA400_NotA500(byte[] body)
+    {
+        // Found by the HTTP fuzz test: the JSON parser accepts the structure, reading the string failed later.
+        using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new ByteArrayContent(body));
+
+        await AssertProblemAsync(response, 400, "not valid UTF-8");
+    }
+
+    [Theory]
+    [InlineData("""{"type": "\ud800"}""")]
+    [InlineData("""{"type": "demo", "queue": "\udfff"}""")]
+    [InlineData("""{"\ud800": 1}""")]
+    [InlineData("""{"type": "demo", "payload": {"a": ["\ud83d"]}}""")]
+    public async Task Post_LoneSurrogateEscape_IsA400_NotA500(string body)
+    {
+        // Found by the HTTP fuzz test: the parser accepts the escape, reading the string throws.
+        using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent(body));
+
+        await AssertProblemAsync(response, 400, "lone UTF-16 surrogate");
+    }
+
+    [Fact]
+    public async Task Post_ValidSurrogatePairEscape_IsAccepted()
+    {
+        using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent("""{"type": "demo", "payload": {"emoji": "\ud83d\ude00", "durationMs": 0}}"""));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
     [Fact]
     public async Task Post_NestingTooDeep_IsA400()
     {

@@ -22,6 +22,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         ["TaskSystem:NodeName"] = "api-test",
     };
 
+    /// <summary>More changes to the host (test services, logging), applied after the settings.</summary>
+    public Action<IWebHostBuilder>? Configure { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("TaskSystem:ConnectionString", _directory.SqliteConnectionString);
@@ -29,6 +32,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+
+        Configure?.Invoke(builder);
     }
 
     public override async ValueTask DisposeAsync()

@@ -45,9 +45,13 @@ public sealed class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartAsync(params string[] settings) => StartAsync(FreeAddress(), settings);
 
     /// <summary>Starts the server at <paramref name="address"/> (to restart one where clients expect it) and waits until it answers.</summary>
-    public static async Task<ServerProcess> StartAsync(Uri address, params string[] settings)
+    public static Task<ServerProcess> StartAsync(Uri address, params string[] settings) => WaitLiveAsync(Launch(address, listen: null, settings));
+
+    /// <summary>Starts the server listening on <paramref name="host"/> (0.0.0.0, say), reached through 127.0.0.1.</summary>
+    public static Task<ServerProcess> StartOnAsync(string host, params string[] settings) => WaitLiveAsync(LaunchOn(host, settings));
+
+    private static async Task<ServerProcess> WaitLiveAsync(ServerProcess server)
     {
-        var server = Launch(address, settings);
         try
         {
             await Eventually.Until(() => server.IsLiveAsync(), live => live, TimeSpan.FromSeconds(30), "the server to answer /health/live");
@@ -61,9 +65,19 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server without waiting for it (for start-up failures).</summary>
-    public static ServerProcess Launch(params string[] settings) => Launch(FreeAddress(), settings);
+    public static ServerProcess Launch(params string[] settings) => Launch(FreeAddress(), listen: null, settings);
 
-    private static ServerProcess Launch(Uri address, string[] settings)
+    /// <summary>Starts the server listening on <paramref name="host"/> without waiting for it.</summary>
+    public static ServerProcess LaunchOn(string host, params string[] settings)
+    {
+        var address = FreeAddress();
+        return Launch(address, host == "127.0.0.1" ? null : $"http://{host}:{address.Port}", settings);
+    }
+
+    /// <param name="address">Where the tests reach the server.</param>
+    /// <param name="listen">What the server listens on, when not <paramref name="address"/> itself.</param>
+    /// <param name="settings">Command-line settings.</param>
+    private static ServerProcess Launch(Uri address, string? listen, string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -73,7 +87,7 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TaskSystem.Server.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.ArgumentList.Add(listen ?? address.ToString().TrimEnd('/'));
         foreach (var setting in settings)
         {
             start.ArgumentList.Add(setting);

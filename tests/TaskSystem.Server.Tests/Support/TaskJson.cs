@@ -13,7 +13,11 @@ public static class TaskJson
     public static async Task<JsonElement> PostTaskAsync(this HttpClient client, string body)
     {
         using var response = await client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent(body));
-        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        if (response.StatusCode != System.Net.HttpStatusCode.Created)
+        {
+            Assert.Fail($"POST /tasks answered {(int)response.StatusCode}, not 201: {await response.Content.ReadAsStringAsync()}");
+        }
+
         return await response.ReadJsonAsync();
     }
 

@@ -55,7 +55,7 @@ public sealed class FailureTests
 
         var task = await host.EnqueueAsync("t", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 1 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        time.Advance(TimeSpan.FromSeconds(5));
+        await time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => Volatile.Read(ref cancelled), "the timeout to cancel the handler");
 
         var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
         Assert.True(cancelled);
@@ -87,8 +87,10 @@ public sealed class FailureTests
 
         var stubborn = await host.EnqueueAsync("stubborn", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 2 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        time.Advance(TimeSpan.FromSeconds(5));
-        await Eventually.Until(() => host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested);
+        await time.AdvanceUntilAsync(
+            TimeSpan.FromSeconds(1),
+            () => host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested,
+            "the timeout to cancel the handler");
         time.Advance(TimeSpan.FromSeconds(5));
 
         // The slot is free: another task runs while the abandoned handler still holds its task.

@@ -111,8 +111,8 @@ public sealed class StopTests
         var stopping = host.Manager.StopAsync(stubborn.Id);
         await Eventually.Until(() => ct.IsCancellationRequested);
         Assert.False(stopping.IsCompleted);
-        time.Advance(TimeSpan.FromSeconds(5));
-        var result = await stopping.WaitAsync(TimeSpan.FromSeconds(5));
+        await time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => stopping.IsCompleted, "the grace period to end");
+        var result = await stopping;
 
         Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
         Assert.Contains("abandoned", result.Task.Error, StringComparison.Ordinal);

@@ -471,6 +471,24 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TasksCountUnfinished_CountsQueuedScheduledAndRunningPerQueue_AndNothingFinished()
+    {
+        var ids = (await InsertAsync(
+            Task(queue: "mail"), Task(queue: "mail"), Task(queue: "mail", runAt: T0.AddMinutes(5)), Task(queue: "img"), Task(queue: "img"), Task(queue: "old")))
+            .Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[1], T0), CancellationToken.None);
+        var claimed = await ClaimAsync(limit: 1, types: ["a"], now: T0);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[5], T0), CancellationToken.None);
+
+        var counts = await Store.TasksCountUnfinishedAsync(CancellationToken.None);
+
+        Assert.Equal(ids[0], Assert.Single(claimed).Id);
+        Assert.Equal(
+            [new QueueStateCount("img", TaskState.Queued, 2), new QueueStateCount("mail", TaskState.Running, 1), new QueueStateCount("mail", TaskState.Scheduled, 1)],
+            counts.OrderBy(c => c.Queue, StringComparer.Ordinal).ThenBy(c => c.State.ToWire(), StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task TasksFinishedHistogram_BucketsFinishedTasksByTimeAndState()
     {
         var ids = (await InsertAsync(Task(), Task(), Task(), Task())).Select(t => t.Id).ToArray();

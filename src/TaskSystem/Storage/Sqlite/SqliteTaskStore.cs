@@ -254,6 +254,22 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             return counts;
         }, cancellationToken);
 
+    public Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<QueueStateCount>>(connection =>
+        {
+            // Walks the (state, id) index over the three unfinished states only: finished rows are never read.
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT queue, state, COUNT(*) FROM tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state";
+            var counts = new List<QueueStateCount>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return counts;
+        }, cancellationToken);
+
     public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<FinishedBucket>>(connection =>
         {
@@ -274,11 +290,13 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             return buckets;
         }, cancellationToken);
 
+    // The unary + keeps SQLite off the (state, id) index, which would walk every finished row when none is old
+    // enough: the tasks_finished index reads only the rows older than the cutoff.
     public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>
         WriteAsync(context => context.Command("""
                 DELETE FROM tasks WHERE id IN (
                     SELECT id FROM tasks
-                    WHERE finished_at IS NOT NULL AND finished_at < $before AND state IN ('succeeded', 'failed', 'cancelled')
+                    WHERE finished_at IS NOT NULL AND finished_at < $before AND +state IN ('succeeded', 'failed', 'cancelled')
                     LIMIT $limit)
                 """)
                 .Bind("$before", Ms(parameters.FinishedBefore))

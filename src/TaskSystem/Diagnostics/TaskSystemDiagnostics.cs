@@ -1,0 +1,15 @@
+namespace TaskSystem.Diagnostics;
+
+/// <summary>
+/// The names under which TaskSystem publishes its telemetry through System.Diagnostics: subscribe with
+/// OpenTelemetry (<c>AddMeter(TaskSystemDiagnostics.MeterName)</c>, <c>AddSource(TaskSystemDiagnostics.ActivitySourceName)</c>)
+/// or any other listener. The instruments, spans and attributes are listed in docs/production.md.
+/// </summary>
+public static class TaskSystemDiagnostics
+{
+    /// <summary>The <see cref="System.Diagnostics.Metrics.Meter"/> of every TaskSystem metric.</summary>
+    public const string MeterName = "TaskSystem";
+
+    /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> of the enqueue and run spans.</summary>
+    public const string ActivitySourceName = "TaskSystem";
+}
