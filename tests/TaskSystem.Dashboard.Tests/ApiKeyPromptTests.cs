@@ -17,6 +17,8 @@ public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
     [Fact]
     public async Task Page_ServerWantsAKey_ShowsNothingUntilGivenOne_ThenSendsItOnEveryRequestForTheSession()
     {
+        // At least one task, so that the task list has a table to show whatever ran before.
+        await server.EnqueueAsync("""{"type": "demo", "payload": {"durationMs": 0}}""");
         var page = await browser.NewPageAsync(server.Address);
         var withoutKey = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var withKey = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -81,6 +83,34 @@ public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
         // Forgetting the key locks the page again.
         await page.GetByRole(AriaRole.Button, new() { Name = "Forget key" }).ClickAsync();
         await Expect(dialog).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Page_OnAServerWithAKey_ServesItsFilesOpenly_AsksForTheKey_ThenGoesLive()
+    {
+        const string RealKey = "dashboard-test-key-0123456789";
+        using var directory = new TaskSystem.Tests.Support.TempDirectory();
+        await using var keyed = await TaskSystem.Server.Tests.Support.ServerProcess.StartAsync(
+            "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", RealKey);
+        using (var page = await keyed.Client.GetAsync(new Uri("/", UriKind.Relative)))
+        using (var events = await keyed.Client.GetAsync(new Uri("/dashboard/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, events.StatusCode);
+        }
+
+        var browserPage = await browser.NewPageAsync(keyed.Address);
+        await browserPage.GotoAsync("/");
+        var dialog = browserPage.GetByRole(AriaRole.Dialog, new() { Name = "API key needed" });
+        await Expect(dialog).ToBeVisibleAsync();
+        await Expect(browserPage.Locator(".state-card-count")).ToHaveCountAsync(0);
+
+        await browserPage.GetByLabel("API key", new() { Exact = true }).FillAsync(RealKey);
+        await browserPage.GetByRole(AriaRole.Button, new() { Name = "Use this key" }).ClickAsync();
+
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(browserPage.Locator("#connection")).ToHaveTextAsync("Live");
+        await Expect(browserPage.Locator(".state-card-count[data-state='all']")).ToBeVisibleAsync();
     }
 
     private static bool IsDataRequest(string url)

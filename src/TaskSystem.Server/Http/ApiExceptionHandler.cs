@@ -8,7 +8,7 @@ namespace TaskSystem.Server.Http;
 /// Turns the exceptions that mean bad input, an unreachable store or a full queue into 4xx and 503 problems;
 /// anything else is a bug, logged and answered 500 without details.
 /// </summary>
-internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+internal sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -49,6 +49,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             context.ProblemDetails.Extensions["field"] = field;
         }
 
-        return await problems.TryWriteAsync(context);
+        await ProblemWriter.WriteAsync(context);
+        return true;
     }
 }

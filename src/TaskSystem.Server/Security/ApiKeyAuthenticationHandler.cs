@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using TaskSystem.Server.Http;
 
 namespace TaskSystem.Server.Security;
 
@@ -13,8 +14,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyRing keys,
-    IProblemDetailsService problems)
+    ApiKeyRing keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -58,7 +58,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var detail = presented
             ? $"{result.Failure!.Message} Send one of the keys of TaskSystem:ApiKeys as 'Authorization: Bearer KEY'."
             : "This endpoint needs an API key: send one of the keys of TaskSystem:ApiKeys as 'Authorization: Bearer KEY'.";
-        await problems.WriteAsync(new ProblemDetailsContext
+        await ProblemWriter.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
             ProblemDetails =

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TaskSystem.Server.Http;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -83,7 +84,7 @@ internal static class SecurityServiceCollectionExtensions
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        await ProblemWriter.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             ProblemDetails =
