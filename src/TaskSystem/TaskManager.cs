@@ -59,7 +59,7 @@ public sealed class TaskManager
         ArgumentNullException.ThrowIfNull(request);
         var (task, payload) = Prepare(request, _time.GetUtcNow());
         var inserted = await _store.TasksInsertAsync(new TasksInsertParams([task]), cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(task.RunAt, cancellationToken).ConfigureAwait(false);
+        WakeDispatcher(task.RunAt);
         return ToInfo(inserted[0], payload);
     }
 
@@ -79,7 +79,7 @@ public sealed class TaskManager
         }
 
         var inserted = await _store.TasksInsertAsync(new TasksInsertParams([.. prepared.Select(p => p.Task)]), cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(prepared.Min(p => p.Task.RunAt), cancellationToken).ConfigureAwait(false);
+        WakeDispatcher(prepared.Min(p => p.Task.RunAt));
         return [.. inserted.Select((record, i) => ToInfo(record, prepared[i].Payload))];
     }
 
@@ -200,7 +200,7 @@ public sealed class TaskManager
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
-            await SignalAvailableAsync(null, cancellationToken).ConfigureAwait(false);
+            WakeDispatcher(null);
         }
 
         return new RetryResult(result.Outcome, result.Task is null ? null : ToInfo(result.Task));
@@ -210,8 +210,11 @@ public sealed class TaskManager
     public Task<IReadOnlyList<NodeRecord>> NodesAsync(CancellationToken cancellationToken = default) =>
         _store.NodesListAsync(cancellationToken);
 
-    /// <summary>Wakes the local dispatcher (at the run-at time of a delayed task) and tells the other nodes.</summary>
-    private async ValueTask SignalAvailableAsync(DateTimeOffset? runAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Wakes the local dispatcher (at the run-at time of a delayed task). Other nodes were told by the store,
+    /// in the commit that made the tasks ready.
+    /// </summary>
+    private void WakeDispatcher(DateTimeOffset? runAt)
     {
         if (runAt is { } at && at > _time.GetUtcNow())
         {
@@ -220,11 +223,6 @@ public sealed class TaskManager
         else
         {
             _wake.Set();
-        }
-
-        if (_notifier is not null)
-        {
-            await _notifier.NotifyTasksAvailableAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

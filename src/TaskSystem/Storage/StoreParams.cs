@@ -121,3 +121,10 @@ public sealed record TasksStopRequestedParams(string Node);
 
 /// <summary>Parameters of <see cref="ITaskStore.NodeHeartbeatAsync"/>.</summary>
 public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy);
+
+/// <summary>Parameters of <see cref="ITaskStore.NodeStartAsync"/>.</summary>
+/// <param name="Node">The starting node's name.</param>
+/// <param name="Now">The current time: the node's first heartbeat.</param>
+/// <param name="StaleBefore">A heartbeat before this is from a node that is gone, so its name is free.</param>
+/// <param name="Concurrency">The node's worker count.</param>
+public sealed record NodeStartParams(string Node, DateTimeOffset Now, DateTimeOffset StaleBefore, int Concurrency);

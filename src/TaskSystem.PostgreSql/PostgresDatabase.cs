@@ -1,0 +1,67 @@
+using Npgsql;
+
+namespace TaskSystem.PostgreSql;
+
+/// <summary>
+/// The pooled connections of one node, and the one rule for their failures: a database out of reach becomes
+/// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
+/// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
+/// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
+/// </summary>
+internal sealed class PostgresDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        RunAsync(read, retryAfterSend: true, onUncertain: null, cancellationToken);
+
+    /// <param name="write">The write.</param>
+    /// <param name="onUncertain">Called when the write failed after it was sent: it may or may not have committed.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public Task<T> WriteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> write, Action? onUncertain, CancellationToken cancellationToken) =>
+        RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken);
+
+    private async Task<T> RunAsync<T>(
+        Func<NpgsqlConnection, CancellationToken, Task<T>> work, bool retryAfterSend, Action? onUncertain, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection connection;
+            try
+            {
+                connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                dataSource.Clear();
+                if (attempt == 1)
+                {
+                    continue;
+                }
+
+                throw PostgresErrors.Unavailable(exception);
+            }
+
+            await using (connection.ConfigureAwait(false))
+            {
+                try
+                {
+                    return await work(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
+                {
+                    dataSource.Clear();
+                    if (attempt == 1 && retryAfterSend)
+                    {
+                        continue;
+                    }
+
+                    onUncertain?.Invoke();
+                    throw PostgresErrors.Unavailable(exception);
+                }
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+}
