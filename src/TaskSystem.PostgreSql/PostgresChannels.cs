@@ -8,4 +8,7 @@ internal static class PostgresChannels
 
     /// <summary>A running task has a stop request. Payload: the task id, a space, the owning node.</summary>
     public const string Stop = "tasksystem_stop";
+
+    /// <summary>A task with a stop request left running (cancelled, finished, or rescued). Payload: the task id.</summary>
+    public const string Stopped = "tasksystem_stopped";
 }

@@ -25,7 +25,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 connection.Notification += (_, notification) => Dispatch(handler, notification.Channel, notification.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChannels.TasksReady}; LISTEN {PostgresChannels.Stop}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChannels.TasksReady}; LISTEN {PostgresChannels.Stop}; LISTEN {PostgresChannels.Stopped}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -80,6 +80,13 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
                     && long.TryParse(payload.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
                 {
                     handler.OnStopRequested(taskId);
+                }
+
+                break;
+            case PostgresChannels.Stopped:
+                if (long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var stoppedId))
+                {
+                    handler.OnTaskStopped(stoppedId);
                 }
 
                 break;

@@ -26,7 +26,8 @@ internal sealed partial class PostgresTaskStore
     /// succeeded, failed and cancelled the kind is the new state. A retry or release of a task with a stop
     /// request ends cancelled instead.
     /// </summary>
-    private const string CompleteSql = """
+    private const string CompleteSql = $"""
+        WITH done AS (
         UPDATE tasksystem_tasks AS t SET
             state = CASE
                 WHEN c.kind = 'retry' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'scheduled' END
@@ -48,8 +49,16 @@ internal sealed partial class PostgresTaskStore
                     @result::text[], @error::text[], @run_at::timestamptz[])
             AS c(id, node, claim, kind, at, at_ms, result, error, run_at)
         WHERE t.id = c.id AND t.state = 'running' AND t.node = c.node AND t.claim_id = c.claim
-        RETURNING t.id
+        RETURNING t.id, t.stop_requested)
+        {NotifyStopped}
         """;
+
+    /// <summary>
+    /// Ends the statement that took tasks out of running (rows <c>done</c>: id, stop_requested): returns their ids,
+    /// and for those with a stop request tells the node waiting on the stop, in the same commit.
+    /// </summary>
+    private const string NotifyStopped =
+        $"SELECT id, CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END FROM done";
 
     private const string LostError = "'interrupted: node ' || COALESCE(t.node, '?') || ' was lost while it ran'";
 
@@ -59,7 +68,8 @@ internal sealed partial class PostgresTaskStore
             WHERE state = 'running'
               AND (@all_running OR (node <> @rescuer AND lease_expires_at < @now) OR node = @all_of_node::text)
             LIMIT @limit
-            FOR UPDATE SKIP LOCKED)
+            FOR UPDATE SKIP LOCKED),
+        done AS (
         UPDATE tasksystem_tasks AS t SET
             state = CASE WHEN t.stop_requested THEN 'cancelled' WHEN t.attempt >= t.max_attempts THEN 'failed' ELSE 'queued' END,
             finished_at = CASE WHEN t.stop_requested OR t.attempt >= t.max_attempts THEN @now ELSE NULL END,
@@ -68,7 +78,8 @@ internal sealed partial class PostgresTaskStore
                 ELSE COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', {LostError}, 'at', @now_ms)) END,
             lease_expires_at = NULL
         FROM picked WHERE t.id = picked.id
-        RETURNING t.id, t.node, t.state
+        RETURNING t.id, t.node, t.state, t.stop_requested)
+        SELECT id, node, state, CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END FROM done
         """;
 
     public async Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken)

@@ -17,6 +17,9 @@ namespace TaskSystem;
 public sealed class TaskManager
 {
     private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>The poll behind the "stopped" signal of another node: it matters only when that signal is lost.</summary>
+    private static readonly TimeSpan RemoteStopPollInterval = TimeSpan.FromMilliseconds(250);
     private readonly ITaskStore _store;
     private readonly HandlerRegistry _handlers;
     private readonly IServiceScopeFactory _scopes;
@@ -25,6 +28,7 @@ public sealed class TaskManager
     private readonly WakeSignal _wake;
     private readonly ITaskNotifier? _notifier;
     private readonly TimeProvider _time;
+    private readonly StopWaiters _stopWaiters;
 
     internal TaskManager(
         ITaskStore store,
@@ -34,7 +38,8 @@ public sealed class TaskManager
         RunningTasks running,
         WakeSignal wake,
         TimeProvider time,
-        ITaskNotifier? notifier = null)
+        ITaskNotifier? notifier = null,
+        StopWaiters? stopWaiters = null)
     {
         _store = store;
         _handlers = handlers;
@@ -44,6 +49,7 @@ public sealed class TaskManager
         _wake = wake;
         _time = time;
         _notifier = notifier;
+        _stopWaiters = stopWaiters ?? new StopWaiters();
     }
 
     /// <summary>The task types this node has handlers for, sorted.</summary>
@@ -163,9 +169,26 @@ public sealed class TaskManager
         }
         else if (_notifier is not null && task.Node is not null)
         {
-            await _notifier.NotifyStopAsync(task.Id, task.Node, cancellationToken).ConfigureAwait(false);
+            // Listen for the owner's "stopped" before telling it to stop, so that the answer cannot come first.
+            var stopped = _stopWaiters.Register(task.Id);
+            try
+            {
+                await _notifier.NotifyStopAsync(task.Id, task.Node, cancellationToken).ConfigureAwait(false);
+                return await PollStopAsync(task, deadline, wait, stopped.Task, RemoteStopPollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _stopWaiters.Release(task.Id, stopped);
+            }
         }
 
+        return await PollStopAsync(task, deadline, wait, signal: null, StopPollInterval, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the task until it no longer runs, or the wait is over; between reads, waits for the poll interval or the signal.</summary>
+    private async Task<StopResult> PollStopAsync(
+        TaskRecord task, long deadline, TimeSpan wait, Task? signal, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var current = await _store.TaskGetAsync(task.Id, cancellationToken).ConfigureAwait(false);
@@ -190,7 +213,11 @@ public sealed class TaskManager
                 return new StopResult(StopOutcome.Pending, ToInfo(current));
             }
 
-            await Task.Delay(StopPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            // A signal that already came is spent: from now on only the poll paces the reads.
+            signal = signal is { IsCompleted: true } ? null : signal;
+            var poll = Task.Delay(pollInterval, _time, cancellationToken);
+            await (signal is null ? poll : Task.WhenAny(poll, signal)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

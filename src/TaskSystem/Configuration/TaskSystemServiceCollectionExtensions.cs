@@ -64,6 +64,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();
+        services.AddSingleton<StopWaiters>();
         services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
         services.AddSingleton(sp => new Completer(
             sp.GetRequiredService<ITaskStore>(),
@@ -86,7 +87,8 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<RunningTasks>(),
             sp.GetRequiredService<WakeSignal>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ITaskStore>() as ITaskNotifier));
+            sp.GetRequiredService<ITaskStore>() as ITaskNotifier,
+            sp.GetRequiredService<StopWaiters>()));
         return new TaskSystemBuilder(services);
     }
 

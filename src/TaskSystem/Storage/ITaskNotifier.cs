@@ -24,4 +24,7 @@ public interface ITaskSignalHandler
 
     /// <summary>A stop was requested for a task this node may run.</summary>
     void OnStopRequested(long taskId);
+
+    /// <summary>A task with a stop request no longer runs (stopped, finished, or taken back from a lost node).</summary>
+    void OnTaskStopped(long taskId);
 }

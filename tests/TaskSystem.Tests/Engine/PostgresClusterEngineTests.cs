@@ -80,7 +80,9 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
         owner.Host.Services.GetService(typeof(TaskSystem.Engine.WakeSignal)).As<TaskSystem.Engine.WakeSignal>().Set();
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
+        var watch = Stopwatch.StartNew();
         var result = await front.Manager.StopAsync(id);
+        output.WriteLine($"cross-node stop answered in {watch.Elapsed.TotalMilliseconds:0.0} ms");
 
         Assert.True(observed.Task.IsCompleted, "the owner's handler saw its token cancelled (by the signal: its stop poll is an hour)");
         Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled, "owner"), (result.Outcome, result.Task!.State, result.Task.Node));

@@ -149,6 +149,29 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await System.Threading.Tasks.Task.WhenAll(listening);
     }
 
+    [Fact]
+    public async Task TaskWithAStopRequest_LeavingRunning_TellsEveryNode_ByCompletionOrRescue()
+    {
+        var waiting = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)OpenExtra("waiting")).ListenAsync(waiting, stop.Token);
+        await Eventually.Until(() => waiting.Ready > 0);
+        var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 2, node: "owner");
+        await ClaimAsync(limit: 1, node: "dead", claim: 2);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[2], T0), CancellationToken.None);
+
+        await CompleteAsync(new TaskCompletion(ids[0], "owner", 1, CompletionKind.Cancelled, T0, Error: "stopped"));
+        await CompleteAsync(new TaskCompletion(ids[1], "owner", 1, CompletionKind.Succeeded, T0));
+        await Store.TasksRescueAsync(new TasksRescueParams(T0.AddMinutes(1), "owner", 10), CancellationToken.None);
+
+        await Eventually.Until(() => waiting.Stopped.Count == 2, because: "the two stopped tasks were announced");
+        Assert.Equal([ids[0], ids[2]], waiting.Stopped.Order());
+        await stop.CancelAsync();
+        await listening;
+    }
+
     private sealed class RecordingSignals : ITaskSignalHandler
     {
         private int _ready;
@@ -160,5 +183,9 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         public void OnTasksAvailable() => Interlocked.Increment(ref _ready);
 
         public void OnStopRequested(long taskId) => Stops.Add(taskId);
+
+        public System.Collections.Concurrent.ConcurrentBag<long> Stopped { get; } = [];
+
+        public void OnTaskStopped(long taskId) => Stopped.Add(taskId);
     }
 }
