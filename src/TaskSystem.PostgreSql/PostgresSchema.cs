@@ -43,12 +43,17 @@ internal static class PostgresSchema
             stop_requested boolean NOT NULL DEFAULT false,
             trace_parent text
         );
-        -- The queue: claims walk this in order. Only waiting tasks are in it, so it stays small when work keeps up.
-        CREATE INDEX tasksystem_tasks_ready ON tasksystem_tasks (priority, run_at, id) WHERE state IN ('queued', 'scheduled');
+        -- The queue, per type: a claim seeks each type it handles, so queued tasks of other types cost it nothing.
+        -- Only queued tasks are in it, so it stays small when work keeps up.
+        CREATE INDEX tasksystem_tasks_queued ON tasksystem_tasks (type, priority, run_at, id) WHERE state = 'queued';
+        -- Tasks waiting for a time: each claim promotes the due ones to queued with one range scan.
+        CREATE INDEX tasksystem_tasks_scheduled ON tasksystem_tasks (run_at) WHERE state = 'scheduled';
         -- Running tasks by node: heartbeats, stop polls and rescues.
         CREATE INDEX tasksystem_tasks_running ON tasksystem_tasks (node, lease_expires_at) WHERE state = 'running';
         -- Listing and counting by state, newest first.
         CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id);
+        -- Finished tasks by time: retention and throughput history.
+        CREATE INDEX tasksystem_tasks_finished ON tasksystem_tasks (finished_at) WHERE finished_at IS NOT NULL;
         CREATE TABLE tasksystem_nodes (
             name text PRIMARY KEY,
             started_at timestamptz NOT NULL,

@@ -7,13 +7,34 @@ namespace TaskSystem.PostgreSql;
 /// <summary>The state changes: each one conditional on the state it expects, so races resolve in the database.</summary>
 internal sealed partial class PostgresTaskStore
 {
-    private const string ClaimSql = $"""
-        WITH picked AS (
+    /// <summary>
+    /// Due scheduled tasks become queued, a bounded batch at a time; rows another node is promoting are skipped.
+    /// </summary>
+    private const string PromoteSql = """
+        UPDATE tasksystem_tasks SET state = 'queued'
+        WHERE id IN (
             SELECT id FROM tasksystem_tasks
-            WHERE state IN ('queued', 'scheduled') AND run_at <= @now AND type = ANY(@types)
-            ORDER BY priority, run_at, id
-            LIMIT @limit
+            WHERE state = 'scheduled' AND run_at <= @now
+            ORDER BY run_at
+            LIMIT 1000
             FOR UPDATE SKIP LOCKED)
+        """;
+
+    /// <summary>
+    /// One index seek per handled type (the first <c>@limit</c> of each, skipping rows other nodes are claiming),
+    /// merged into the global priority, run-at, id order; then the first <c>@limit</c> become running.
+    /// </summary>
+    private const string ClaimSql = $"""
+        WITH candidates AS (
+            SELECT c.id, c.priority, c.run_at
+            FROM unnest(@types::text[]) AS handled(type)
+            CROSS JOIN LATERAL (
+                SELECT id, priority, run_at FROM tasksystem_tasks
+                WHERE state = 'queued' AND type = handled.type
+                ORDER BY priority, run_at, id
+                LIMIT @limit
+                FOR UPDATE SKIP LOCKED) AS c),
+        picked AS (SELECT id FROM candidates ORDER BY priority, run_at, id LIMIT @limit)
         UPDATE tasksystem_tasks AS t
         SET state = 'running', attempt = t.attempt + 1, node = @node, claim_id = @claim,
             started_at = @now, finished_at = NULL, lease_expires_at = @lease
@@ -87,6 +108,11 @@ internal sealed partial class PostgresTaskStore
         var claimed = await _database.WriteAsync(async (connection, token) =>
         {
             await ReleaseUncertainClaimsAsync(connection, parameters.Now, token).ConfigureAwait(false);
+            await using (var promote = new NpgsqlCommand(PromoteSql, connection).Bind("now", Utc(parameters.Now)))
+            {
+                await promote.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            }
+
             await using var command = new NpgsqlCommand(ClaimSql, connection)
                 .Bind("node", parameters.Node)
                 .Bind("claim", parameters.ClaimId)

@@ -119,6 +119,58 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             return counts;
         }, cancellationToken);
 
+    public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
+        _database.ReadAsync<IReadOnlyList<QueueStateCount>>(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand("SELECT queue, state, COUNT(*) FROM tasksystem_tasks GROUP BY queue, state ORDER BY queue, state", connection);
+            var counts = new List<QueueStateCount>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
+        _database.ReadAsync<IReadOnlyList<FinishedBucket>>(async (connection, token) =>
+        {
+            // Buckets start at multiples of the width since the Unix epoch, in milliseconds, as on every store.
+            await using var command = new NpgsqlCommand("""
+                SELECT (floor(extract(epoch FROM finished_at) * 1000)::bigint / @bucket) * @bucket AS start, state, COUNT(*)
+                FROM tasksystem_tasks
+                WHERE finished_at IS NOT NULL AND finished_at >= @since
+                GROUP BY start, state ORDER BY start, state
+                """, connection)
+                .Bind("bucket", Math.Max(1L, (long)parameters.Bucket.TotalMilliseconds))
+                .Bind("since", Utc(parameters.Since));
+            var buckets = new List<FinishedBucket>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                buckets.Add(new FinishedBucket(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return buckets;
+        }, cancellationToken);
+
+    public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync(async (connection, token) =>
+        {
+            // SKIP LOCKED: several nodes may run retention at once; each deletes its own batch.
+            await using var command = new NpgsqlCommand("""
+                DELETE FROM tasksystem_tasks WHERE id IN (
+                    SELECT id FROM tasksystem_tasks
+                    WHERE finished_at IS NOT NULL AND finished_at < @before AND state IN ('succeeded', 'failed', 'cancelled')
+                    LIMIT @limit
+                    FOR UPDATE SKIP LOCKED)
+                """, connection)
+                .Bind("before", Utc(parameters.FinishedBefore))
+                .Bind("limit", parameters.Limit);
+            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+        }, onUncertain: null, cancellationToken);
+
     public Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken) =>
         _database.ReadAsync<IReadOnlyList<long>>(async (connection, token) =>
         {

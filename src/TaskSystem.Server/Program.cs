@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
-using TaskSystem;
-using TaskSystem.Server.Handlers;
+using TaskSystem.Server;
 using TaskSystem.Server.Health;
-using TaskSystem.Server.Http;
 
 if (args is ["healthcheck", ..])
 {
@@ -12,25 +10,7 @@ if (args is ["healthcheck", ..])
 
 try
 {
-    // Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-    {
-        // The seed's port. --urls (or the URLS variable) changes it.
-        builder.WebHost.UseUrls("http://localhost:4000");
-    }
-
-    builder.Services
-        .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
-        .UsePostgreSql()
-        .AddHandler<DemoHandler>(DemoHandler.Type);
-    builder.Services.AddTaskSystemHttpApi();
-
-    var app = builder.Build();
-    app.UseExceptionHandler();
-    app.UseStatusCodePages();
-    app.MapTasksApi();
-    app.MapHealthApi();
+    var app = ServerApplication.Create(args);
     await app.RunAsync();
     return 0;
 }

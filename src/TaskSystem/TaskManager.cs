@@ -129,6 +129,14 @@ public sealed class TaskManager
     public Task<IReadOnlyDictionary<TaskState, long>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         _store.TasksCountByStateAsync(cancellationToken);
 
+    /// <summary>How many tasks each queue has in each state (non-zero counts only).</summary>
+    public Task<IReadOnlyList<QueueStateCount>> CountByQueueAsync(CancellationToken cancellationToken = default) =>
+        _store.TasksCountByQueueAsync(cancellationToken);
+
+    /// <summary>How many tasks finished in each state per <paramref name="bucket"/> since <paramref name="since"/>.</summary>
+    public Task<IReadOnlyList<FinishedBucket>> FinishedHistogramAsync(DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken = default) =>
+        _store.TasksFinishedHistogramAsync(new TasksFinishedHistogramParams(since, bucket), cancellationToken);
+
     /// <summary>
     /// Stops a task. A queued or scheduled task is cancelled at once and never starts. A running task's token is
     /// cancelled at once; this returns when it no longer runs (at most the stop grace period, after which a handler

@@ -66,13 +66,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<StopWaiters>();
         services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
-        services.AddSingleton(sp => new Completer(
-            sp.GetRequiredService<ITaskStore>(),
-            sp.GetRequiredService<RunningTasks>(),
-            sp.GetRequiredService<WakeSignal>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Completer>(),
-            capacity: Math.Max(1024, sp.GetRequiredService<EngineSettings>().Concurrency * 4)));
+        services.AddSingleton<Completer>();
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<NodeMaintenance>();

@@ -17,11 +17,11 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Task {TaskId} attempt outcome {Outcome} was not written: the task is no longer running under this node's claim (stopped, rescued or retried elsewhere)")]
     public static partial void CompletionFenced(ILogger logger, long taskId, string outcome);
 
-    [LoggerMessage(5, LogLevel.Error, "Claiming tasks failed; retrying in {Delay}")]
-    public static partial void ClaimFailed(ILogger logger, TimeSpan delay, Exception exception);
+    [LoggerMessage(5, LogLevel.Error, "Claiming tasks failed; the dispatcher tries again after a pause")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(6, LogLevel.Error, "Writing {Count} task outcomes failed; retrying in {Delay}")]
-    public static partial void CompleteFailed(ILogger logger, int count, TimeSpan delay, Exception exception);
+    [LoggerMessage(6, LogLevel.Error, "Writing {Count} task outcomes failed; they are kept and written again")]
+    public static partial void CompleteFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(7, LogLevel.Warning, "Task {TaskId} was taken back from lost node {Node}: now {State}")]
     public static partial void TaskRescued(ILogger logger, long taskId, string? node, string state);

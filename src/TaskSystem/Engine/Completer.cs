@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TaskSystem.Diagnostics;
 using TaskSystem.Storage;
@@ -6,119 +6,87 @@ using TaskSystem.Storage;
 namespace TaskSystem.Engine;
 
 /// <summary>
-/// Writes attempt outcomes in batches: whatever has finished since the last write goes in one store call.
-/// Each write is fenced by node and claim in the store, so a late outcome can never overwrite a rescue or a stop.
-/// A failed write is retried: an outcome is never dropped while the node runs.
+/// Collects attempt outcomes and writes them in batches: the dispatcher takes whatever finished since its last round
+/// and writes it beside its next claim, so one round trip (one SQLite transaction) both records outcomes and refills
+/// the freed slots. Each write is fenced by node and claim in the store, so a late outcome can never overwrite a
+/// rescue or a stop. A failed write is put back and tried again: an outcome is never dropped while the node runs.
 /// </summary>
-internal sealed class Completer
+internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSignal wake, ILogger<Completer> logger)
 {
     private const int MaxBatch = 1000;
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentQueue<(TaskCompletion Completion, TaskExecution Execution)> _pending = new();
 
-    private readonly Channel<(TaskCompletion Completion, TaskExecution Execution)> _queue;
-    private readonly ITaskStore _store;
-    private readonly RunningTasks _running;
-    private readonly WakeSignal _wake;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private Task _loop = Task.CompletedTask;
+    public int PendingCount => _pending.Count;
 
-    public Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TimeProvider time, ILogger logger, int capacity)
+    /// <summary>Queues an outcome and wakes the dispatcher to write it.</summary>
+    public void Submit(TaskCompletion completion, TaskExecution execution)
     {
-        _store = store;
-        _running = running;
-        _wake = wake;
-        _time = time;
-        _logger = logger;
-
-        // Bounded: when the store falls behind, finished attempts wait here and hold back new claims.
-        _queue = Channel.CreateBounded<(TaskCompletion, TaskExecution)>(
-            new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _pending.Enqueue((completion, execution));
+        wake.Set();
     }
 
-    public void Start() => _loop = Task.Run(RunAsync);
-
-    public async ValueTask SubmitAsync(TaskCompletion completion, TaskExecution execution)
+    /// <summary>Takes up to a batch of queued outcomes.</summary>
+    public List<(TaskCompletion Completion, TaskExecution Execution)> Take()
     {
+        var batch = new List<(TaskCompletion, TaskExecution)>(Math.Min(_pending.Count, MaxBatch));
+        while (batch.Count < MaxBatch && _pending.TryDequeue(out var item))
+        {
+            batch.Add(item);
+        }
+
+        return batch;
+    }
+
+    /// <summary>Writes a batch; on failure puts it back for the next round and returns false.</summary>
+    public async Task<bool> WriteAsync(List<(TaskCompletion Completion, TaskExecution Execution)> batch, bool finalAttempt)
+    {
+        IReadOnlyList<bool> applied;
         try
         {
-            await _queue.Writer.WriteAsync((completion, execution)).ConfigureAwait(false);
+            applied = await store.TasksCompleteAsync(new TasksCompleteParams([.. batch.Select(b => b.Completion)]), CancellationToken.None)
+                .ConfigureAwait(false);
         }
-        catch (ChannelClosedException)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // Shut down already (an abandoned handler returned late): the task stays running in the store
-            // and is recovered at the next start.
+            if (finalAttempt)
+            {
+                // Shutting down with the store failing: the tasks stay running in the store and are recovered at the next start.
+                Log.CompletionsAbandonedAtShutdown(logger, batch.Count, exception);
+                Finish(batch, applied: null);
+                return false;
+            }
+
+            Log.CompleteFailed(logger, batch.Count, exception);
+            foreach (var item in batch)
+            {
+                _pending.Enqueue(item);
+            }
+
+            return false;
         }
+
+        Finish(batch, applied);
+        return true;
     }
 
-    /// <summary>Writes what is queued, then stops. Outcomes that cannot be written stay running in the store, to be recovered.</summary>
-    public Task StopAsync()
+    private void Finish(List<(TaskCompletion Completion, TaskExecution Execution)> batch, IReadOnlyList<bool>? applied)
     {
-        _queue.Writer.TryComplete();
-        return _loop;
-    }
-
-    private async Task RunAsync()
-    {
-        var batch = new List<(TaskCompletion Completion, TaskExecution Execution)>(MaxBatch);
-        var completions = new List<TaskCompletion>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        for (var i = 0; i < batch.Count; i++)
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            var (completion, execution) = batch[i];
+            var written = applied is not null && applied[i];
+            if (applied is not null && !written)
             {
-                batch.Add(item);
-                completions.Add(item.Completion);
+                Log.CompletionFenced(logger, completion.Id, completion.Kind.ToString());
+            }
+            else if (written && completion is { Kind: CompletionKind.Retry, RunAt: { } runAt })
+            {
+                wake.WakeAt(runAt);
             }
 
-            var applied = await WriteAsync(completions).ConfigureAwait(false);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var (completion, execution) = batch[i];
-                var written = applied is not null && applied[i];
-                if (applied is not null && !written)
-                {
-                    Log.CompletionFenced(_logger, completion.Id, completion.Kind.ToString());
-                }
-                else if (written && completion is { Kind: CompletionKind.Retry, RunAt: { } runAt })
-                {
-                    _wake.WakeAt(runAt);
-                }
-
-                _running.Remove(execution);
-                execution.MarkFinalized(written);
-                execution.Dispose();
-            }
-
-            batch.Clear();
-            completions.Clear();
+            running.Remove(execution);
+            execution.MarkFinalized(written);
+            execution.Dispose();
         }
     }
-
-    /// <summary>Writes with retries; null only when shutting down with the store still failing.</summary>
-    private async Task<IReadOnlyList<bool>?> WriteAsync(List<TaskCompletion> completions)
-    {
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (true)
-        {
-            try
-            {
-                return await _store.TasksCompleteAsync(new TasksCompleteParams(completions), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                if (_queue.Reader.Completion.IsCompleted || IsShuttingDown)
-                {
-                    Log.CompletionsAbandonedAtShutdown(_logger, completions.Count, exception);
-                    return null;
-                }
-
-                Log.CompleteFailed(_logger, completions.Count, delay, exception);
-                await Task.Delay(delay, _time).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-            }
-        }
-    }
-
-    /// <summary>Set once no more outcomes will be submitted: a failing store is then given up on.</summary>
-    public bool IsShuttingDown { get; set; }
 }

@@ -6,8 +6,10 @@ using TaskSystem.Storage;
 namespace TaskSystem.Engine;
 
 /// <summary>
-/// The one loop that takes work: claims up to the free worker slots in one store call, starts an attempt for each,
-/// and sleeps until woken (a new task, a freed slot, a retry coming due) with a slow poll as the safety net.
+/// The one loop that moves work between the store and the workers. Each round it writes the outcomes that finished
+/// since the last round and claims up to the free worker slots, both at once (one SQLite transaction; two concurrent
+/// round trips elsewhere), then starts an attempt per claimed task. It sleeps until woken (a new task, a finished
+/// attempt, a retry coming due), with a slow poll as the safety net.
 /// </summary>
 internal sealed class Dispatcher(
     ITaskStore store,
@@ -15,62 +17,96 @@ internal sealed class Dispatcher(
     RunningTasks running,
     WorkerSlots slots,
     WakeSignal wake,
+    Completer completer,
     TaskExecutor executor,
     EngineSettings settings,
     TimeProvider time,
     ILogger<Dispatcher> logger) : IDisposable
 {
+    private static readonly TimeSpan MinErrorDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _claiming = new();
+    private readonly CancellationTokenSource _exiting = new();
     private Task _loop = Task.CompletedTask;
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Stops claiming; attempts already started go on.</summary>
+    /// <summary>Stops claiming; outcomes of the attempts still running go on being written.</summary>
+    public Task StopClaimingAsync() => _claiming.CancelAsync();
+
+    /// <summary>Writes the outcomes still queued (one attempt each), then ends the loop.</summary>
     public async Task StopAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _claiming.CancelAsync().ConfigureAwait(false);
+        await _exiting.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _claiming.Dispose();
+        _exiting.Dispose();
+    }
 
     private async Task RunAsync()
     {
-        var token = _stopping.Token;
-        var errorDelay = TimeSpan.FromMilliseconds(50);
-        while (!token.IsCancellationRequested)
+        var errorDelay = MinErrorDelay;
+        while (!_exiting.IsCancellationRequested)
         {
-            var free = slots.Free;
+            var outcomes = completer.Take();
+            var write = outcomes.Count > 0 ? completer.WriteAsync(outcomes, finalAttempt: false) : null;
+
+            // While outcomes pile up unwritten (a failing store), claim nothing more.
+            var free = _claiming.IsCancellationRequested || completer.PendingCount > settings.Concurrency * 4 ? 0 : slots.Free;
+            var claim = free > 0 && handlers.Types.Count > 0 ? ClaimAsync(free) : null;
+
+            var healthy = write is null || await write.ConfigureAwait(false);
             var claimedAll = false;
-            if (free > 0 && handlers.Types.Count > 0)
+            if (claim is not null)
             {
-                try
-                {
-                    var now = time.GetUtcNow();
-                    var claimed = await store.TasksClaimAsync(
-                        new TasksClaimParams(settings.Node, NewClaimId(), free, handlers.Types, now, now + settings.LeaseDuration),
-                        CancellationToken.None).ConfigureAwait(false);
-                    Launch(claimed);
-                    claimedAll = claimed.Count == free;
-                    errorDelay = TimeSpan.FromMilliseconds(50);
-                }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
-                {
-                    Log.ClaimFailed(logger, errorDelay, exception);
-                    await DelayAsync(errorDelay, token).ConfigureAwait(false);
-                    errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
-                    continue;
-                }
+                var claimed = await claim.ConfigureAwait(false);
+                healthy &= claimed is not null;
+                claimedAll = claimed?.Count == free;
             }
 
-            if (claimedAll)
+            if (!healthy)
             {
-                // Every free slot was filled and more may be waiting: claim again as soon as a slot frees.
+                await DelayAsync(errorDelay).ConfigureAwait(false);
+                errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
                 continue;
             }
 
-            await WaitAsync(token).ConfigureAwait(false);
+            errorDelay = MinErrorDelay;
+            if (!claimedAll && completer.PendingCount == 0)
+            {
+                await WaitAsync().ConfigureAwait(false);
+            }
+        }
+
+        var last = completer.Take();
+        while (last.Count > 0)
+        {
+            await completer.WriteAsync(last, finalAttempt: true).ConfigureAwait(false);
+            last = completer.Take();
+        }
+    }
+
+    /// <summary>Claims and starts attempts; null when the claim failed.</summary>
+    private async Task<IReadOnlyList<TaskRecord>?> ClaimAsync(int free)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            var claimed = await store.TasksClaimAsync(
+                new TasksClaimParams(settings.Node, NewClaimId(), free, handlers.Types, now, now + settings.LeaseDuration),
+                CancellationToken.None).ConfigureAwait(false);
+            Launch(claimed);
+            return claimed;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.ClaimFailed(logger, exception);
+            return null;
         }
     }
 
@@ -86,31 +122,33 @@ internal sealed class Dispatcher(
         {
             var execution = new TaskExecution(task);
             running.Add(execution);
-            _ = Task.Run(() => executor.RunAsync(execution));
+
+            // On the thread pool, not inline: a handler's synchronous part must never hold up the dispatcher.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Executor.RunAsync(state.Execution), (Executor: executor, Execution: execution), preferLocal: true);
         }
     }
 
-    private async Task WaitAsync(CancellationToken token)
+    private async Task WaitAsync()
     {
         try
         {
-            await wake.WaitAsync(settings.PollInterval, time, token).ConfigureAwait(false);
+            await wake.WaitAsync(settings.PollInterval, time, _exiting.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (_exiting.IsCancellationRequested)
         {
-            // Stopping.
+            // Exiting.
         }
     }
 
-    private async Task DelayAsync(TimeSpan delay, CancellationToken token)
+    private async Task DelayAsync(TimeSpan delay)
     {
         try
         {
-            await Task.Delay(delay, time, token).ConfigureAwait(false);
+            await Task.Delay(delay, time, _exiting.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (_exiting.IsCancellationRequested)
         {
-            // Stopping.
+            // Exiting.
         }
     }
 

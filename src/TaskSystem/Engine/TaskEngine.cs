@@ -17,7 +17,6 @@ internal sealed class TaskEngine(
     HandlerRegistry handlers,
     RunningTasks running,
     Dispatcher dispatcher,
-    Completer completer,
     NodeMaintenance maintenance,
     SignalHandler signals,
     EngineSettings settings,
@@ -25,6 +24,7 @@ internal sealed class TaskEngine(
     ILogger<TaskEngine> logger) : IHostedService, IDisposable
 {
     private readonly List<MaintenanceLoop> _loops = [];
+    private Task? _stopped;
     private readonly CancellationTokenSource _listening = new();
     private Task _listen = Task.CompletedTask;
 
@@ -36,7 +36,6 @@ internal sealed class TaskEngine(
         maintenance.MarkStarted();
         await maintenance.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
 
-        completer.Start();
         dispatcher.Start();
         if (store is ITaskNotifier notifier)
         {
@@ -59,9 +58,18 @@ internal sealed class TaskEngine(
         Log.EngineStarted(logger, settings.Node, settings.Concurrency, string.Join(", ", handlers.Types), store.GetType().Name);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Idempotent: hosts may call it more than once, even concurrently; every caller waits for the one shutdown.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        await dispatcher.StopAsync().ConfigureAwait(false);
+        lock (_loops)
+        {
+            return _stopped ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
+        await dispatcher.StopClaimingAsync().ConfigureAwait(false);
         Log.EngineStopping(logger, settings.Node, running.Count, settings.ShutdownTimeout);
 
         if (!await AllFinalizedWithinAsync(settings.ShutdownTimeout, cancellationToken).ConfigureAwait(false))
@@ -77,8 +85,7 @@ internal sealed class TaskEngine(
             await AllFinalizedWithinAsync(settings.StopGracePeriod + TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
 
-        completer.IsShuttingDown = true;
-        await completer.StopAsync().ConfigureAwait(false);
+        await dispatcher.StopAsync().ConfigureAwait(false);
         foreach (var loop in _loops)
         {
             await loop.StopAsync().ConfigureAwait(false);

@@ -72,11 +72,13 @@ internal sealed class TaskExecutor(
 
         var completion = ToCompletion(execution, outcome);
         Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, time.GetElapsedTime(started).TotalMilliseconds, Describe(completion));
-        await completer.SubmitAsync(completion, execution).ConfigureAwait(false);
+        // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
         if (slotHeld)
         {
-            slots.Release();
+            slots.Release(wake: false);
         }
+
+        completer.Submit(completion, execution);
     }
 
     private static ValueTask<JsonElement?> Invoke(IServiceProvider services, TaskExecution execution)

@@ -13,10 +13,16 @@ internal sealed class WorkerSlots(int capacity, WakeSignal freed)
 
     public void Take(int count) => Interlocked.Add(ref _busy, count);
 
-    /// <summary>Frees one slot and wakes the dispatcher to fill it.</summary>
-    public void Release()
+    /// <summary>Frees one slot and wakes the dispatcher to fill it (unless the caller wakes it right after anyway).</summary>
+    public void Release(bool wake = true)
     {
         Interlocked.Decrement(ref _busy);
-        freed.Set();
+        if (wake)
+        {
+            freed.Set();
+        }
     }
+
+    /// <summary>The slots in use, for heartbeats and metrics.</summary>
+    public override string ToString() => $"{Busy}/{Capacity}";
 }

@@ -29,9 +29,23 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>How many tasks are in each state.</summary>
     Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken);
 
+    /// <summary>How many tasks each queue has in each state (only non-zero counts).</summary>
+    Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many tasks reached each final state per time bucket since a time (for throughput charts).</summary>
+    Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken);
+
     /// <summary>
-    /// Atomically marks up to <see cref="TasksClaimParams.Limit"/> ready tasks as running on the node,
-    /// in priority then run-at then id order, counting an attempt, and returns them.
+    /// Deletes up to <see cref="TasksDeleteFinishedParams.Limit"/> tasks that reached a final state before a time
+    /// (retention). Small batches keep each write short so claims and enqueues are never held up.
+    /// </summary>
+    Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// First turns scheduled tasks whose run-at has passed into queued ones; then atomically marks up to
+    /// <see cref="TasksClaimParams.Limit"/> queued tasks of the given types as running on the node, in priority then
+    /// run-at then id order, counting an attempt, and returns them. Its cost must not grow with the number of tasks
+    /// waiting for a later time or queued for types the node does not handle.
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken);
 

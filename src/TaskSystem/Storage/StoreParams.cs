@@ -122,6 +122,22 @@ public sealed record TasksStopRequestedParams(string Node);
 /// <summary>Parameters of <see cref="ITaskStore.NodeHeartbeatAsync"/>.</summary>
 public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy);
 
+/// <summary>A count of tasks in one queue and state.</summary>
+public sealed record QueueStateCount(string Queue, TaskState State, long Count);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksFinishedHistogramAsync"/>.</summary>
+/// <param name="Since">Only tasks finished at or after this time.</param>
+/// <param name="Bucket">The width of a bucket; buckets start at multiples of it since the Unix epoch.</param>
+public sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan Bucket);
+
+/// <summary>How many tasks reached a final state in one bucket of time.</summary>
+public sealed record FinishedBucket(DateTimeOffset Start, TaskState State, long Count);
+
+/// <summary>Parameters of <see cref="ITaskStore.TasksDeleteFinishedAsync"/>.</summary>
+/// <param name="FinishedBefore">Delete tasks that finished before this time.</param>
+/// <param name="Limit">At most this many in one call.</param>
+public sealed record TasksDeleteFinishedParams(DateTimeOffset FinishedBefore, int Limit);
+
 /// <summary>Parameters of <see cref="ITaskStore.NodeStartAsync"/>.</summary>
 /// <param name="Node">The starting node's name.</param>
 /// <param name="Now">The current time: the node's first heartbeat.</param>

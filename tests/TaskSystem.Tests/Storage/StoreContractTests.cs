@@ -118,6 +118,28 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TasksClaim_PromotesDueScheduledTasksToQueued_WhateverTheirType()
+    {
+        var ids = (await InsertAsync(Task(type: "b", runAt: T0.AddSeconds(10)), Task(type: "b", runAt: T0.AddMinutes(10)))).Select(t => t.Id).ToArray();
+
+        Assert.Empty(await ClaimAsync(limit: 5, now: T0.AddSeconds(10), types: ["a"]));
+
+        Assert.Equal(TaskState.Queued, (await GetAsync(ids[0])).State);
+        Assert.Equal(TaskState.Scheduled, (await GetAsync(ids[1])).State);
+    }
+
+    [Fact]
+    public async Task TasksClaim_AcrossTypes_KeepsTheGlobalOrder()
+    {
+        var ids = (await InsertAsync(Task(type: "b", runAt: T0.AddSeconds(-3)), Task(type: "a", runAt: T0.AddSeconds(-2)), Task(type: "b", runAt: T0.AddSeconds(-1)), Task(type: "a", priority: -1)))
+            .Select(t => t.Id).ToArray();
+
+        var claimed = await ClaimAsync(limit: 3);
+
+        Assert.Equal([ids[3], ids[0], ids[1]], claimed.Select(t => t.Id));
+    }
+
+    [Fact]
     public async Task TasksClaim_TakesOnlyTheGivenTypes()
     {
         await InsertAsync(Task(type: "a"), Task(type: "b"));
@@ -457,5 +479,52 @@ public abstract class StoreContractTests : IAsyncLifetime
         var counts = await Store.TasksCountByStateAsync(CancellationToken.None);
 
         Assert.Equal((1L, 1L, 1L, 0L), (counts[TaskState.Queued], counts[TaskState.Running], counts[TaskState.Cancelled], counts[TaskState.Failed]));
+    }
+
+    [Fact]
+    public async Task TasksCountByQueue_CountsEachQueueAndState()
+    {
+        var ids = (await InsertAsync(Task(queue: "mail"), Task(queue: "mail"), Task(queue: "img"))).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[1], T0), CancellationToken.None);
+
+        var counts = await Store.TasksCountByQueueAsync(CancellationToken.None);
+
+        Assert.Equal(
+            [new QueueStateCount("img", TaskState.Queued, 1), new QueueStateCount("mail", TaskState.Cancelled, 1), new QueueStateCount("mail", TaskState.Queued, 1)],
+            counts.OrderBy(c => c.Queue, StringComparer.Ordinal).ThenBy(c => c.State.ToWire(), StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task TasksFinishedHistogram_BucketsFinishedTasksByTimeAndState()
+    {
+        var ids = (await InsertAsync(Task(), Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 4);
+        await CompleteAsync(new TaskCompletion(ids[0], "n1", 1, CompletionKind.Succeeded, T0.AddSeconds(5)));
+        await CompleteAsync(new TaskCompletion(ids[1], "n1", 1, CompletionKind.Succeeded, T0.AddSeconds(50)));
+        await CompleteAsync(new TaskCompletion(ids[2], "n1", 1, CompletionKind.Failed, T0.AddSeconds(70), Error: "x"));
+        await CompleteAsync(new TaskCompletion(ids[3], "n1", 1, CompletionKind.Succeeded, T0.AddSeconds(-120)));
+
+        var buckets = await Store.TasksFinishedHistogramAsync(new TasksFinishedHistogramParams(T0, TimeSpan.FromMinutes(1)), CancellationToken.None);
+
+        Assert.Equal([new FinishedBucket(T0, TaskState.Succeeded, 2), new FinishedBucket(T0.AddMinutes(1), TaskState.Failed, 1)], buckets);
+    }
+
+    [Fact]
+    public async Task TasksDeleteFinished_DeletesOnlyFinishedTasksOlderThanTheCutoff_InBatches()
+    {
+        var ids = (await InsertAsync(Task(), Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[1], T0), CancellationToken.None);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[2], T0.AddHours(2)), CancellationToken.None);
+
+        var first = await Store.TasksDeleteFinishedAsync(new TasksDeleteFinishedParams(T0.AddHours(1), 1), CancellationToken.None);
+        var second = await Store.TasksDeleteFinishedAsync(new TasksDeleteFinishedParams(T0.AddHours(1), 10), CancellationToken.None);
+
+        Assert.Equal((1, 1), (first, second));
+        Assert.Null(await Store.TaskGetAsync(ids[0], CancellationToken.None));
+        Assert.Null(await Store.TaskGetAsync(ids[1], CancellationToken.None));
+        Assert.NotNull(await Store.TaskGetAsync(ids[2], CancellationToken.None));
+        Assert.NotNull(await Store.TaskGetAsync(ids[3], CancellationToken.None));
+        Assert.Equal(0, await Store.TasksDeleteFinishedAsync(new TasksDeleteFinishedParams(T0.AddHours(1), 10), CancellationToken.None));
     }
 }

@@ -32,11 +32,12 @@ internal static class SqliteSchema
             stop_requested INTEGER NOT NULL DEFAULT 0,
             trace_parent TEXT
         );
-        -- The queue: claims walk this in order. Only waiting tasks are in it, so it stays small when work keeps up.
-        CREATE INDEX tasks_ready ON tasks (priority, run_at, id) WHERE state IN ('queued', 'scheduled');
-        -- Running tasks by node: heartbeats, stop polls and rescues.
-        CREATE INDEX tasks_running ON tasks (node, lease_expires_at) WHERE state = 'running';
-        -- Listing and counting by state, newest first.
+        -- The queue, per type: a claim seeks each type it handles, so queued tasks of other types cost it nothing.
+        -- Only queued tasks are in it, so it stays small when work keeps up.
+        CREATE INDEX tasks_queued ON tasks (type, priority, run_at, id) WHERE state = 'queued';
+        -- Tasks waiting for a time: each claim promotes the due ones to queued with one seek.
+        CREATE INDEX tasks_scheduled ON tasks (run_at) WHERE state = 'scheduled';
+        -- Listing and counting by state, newest first; also finds the (few) running tasks.
         CREATE INDEX tasks_state ON tasks (state, id);
         CREATE TABLE nodes (
             name TEXT PRIMARY KEY,
@@ -45,6 +46,11 @@ internal static class SqliteSchema
             concurrency INTEGER NOT NULL,
             busy INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """,
+
+        // 2: finished tasks by time, for retention and throughput history.
+        """
+        CREATE INDEX tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
         """,
     ];
 

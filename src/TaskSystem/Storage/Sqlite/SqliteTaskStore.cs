@@ -76,7 +76,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 {
                     // WAL lets readers run beside the writer; FULL fsyncs every commit: a 201 means on disk.
                     pragmas.CommandText =
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;";
                     pragmas.ExecuteNonQuery();
                 }
 
@@ -99,10 +99,10 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         }
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken, bool singleStatement = false)
+    private async Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken, bool singleStatement = false, bool durable = false)
     {
         var writer = await WriterAsync(cancellationToken).ConfigureAwait(false);
-        return await writer.WriteAsync(work, singleStatement).ConfigureAwait(false);
+        return await writer.WriteAsync(work, singleStatement, durable).ConfigureAwait(false);
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
@@ -155,7 +155,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             }
 
             return inserted;
-        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1);
+        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1, durable: true);
 
     public Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken) =>
         ReadAsync(connection =>
@@ -229,26 +229,77 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             return counts;
         }, cancellationToken);
 
+    public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<QueueStateCount>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT queue, state, COUNT(*) FROM tasks GROUP BY queue, state ORDER BY queue, state";
+            var counts = new List<QueueStateCount>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return counts;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<FinishedBucket>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT (finished_at / $bucket) * $bucket AS start, state, COUNT(*) FROM tasks
+                WHERE finished_at IS NOT NULL AND finished_at >= $since
+                GROUP BY start, state ORDER BY start, state
+                """;
+            command.Bind("$bucket", Math.Max(1L, (long)parameters.Bucket.TotalMilliseconds)).Bind("$since", Ms(parameters.Since));
+            var buckets = new List<FinishedBucket>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                buckets.Add(new FinishedBucket(Time(reader.GetInt64(0)), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+            }
+
+            return buckets;
+        }, cancellationToken);
+
+    public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context => context.Command("""
+                DELETE FROM tasks WHERE id IN (
+                    SELECT id FROM tasks
+                    WHERE finished_at IS NOT NULL AND finished_at < $before AND state IN ('succeeded', 'failed', 'cancelled')
+                    LIMIT $limit)
+                """)
+                .Bind("$before", Ms(parameters.FinishedBefore))
+                .Bind("$limit", parameters.Limit)
+                .ExecuteNonQuery(),
+            cancellationToken, singleStatement: true);
+
     public Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<TaskRecord>>(context =>
         {
+            var now = Ms(parameters.Now);
+            context.Command("UPDATE tasks SET state = 'queued' WHERE state = 'scheduled' AND run_at <= $now").Bind("$now", now).ExecuteNonQuery();
+
+            var ids = SelectClaimable(context, parameters);
+            if (ids.Count == 0)
+            {
+                return [];
+            }
+
             var claimed = ReadTasks(context.Command($"""
                 UPDATE tasks
                 SET state = 'running', attempt = attempt + 1, node = $node, claim_id = $claim,
                     started_at = $now, finished_at = NULL, lease_expires_at = $lease
-                WHERE id IN (
-                    SELECT id FROM tasks
-                    WHERE {Ready} AND run_at <= $now AND type IN (SELECT value FROM json_each($types))
-                    ORDER BY priority, run_at, id
-                    LIMIT $limit)
+                WHERE id IN (SELECT value FROM json_each($ids)) AND state = 'queued'
                 RETURNING {Columns}
                 """)
                 .Bind("$node", parameters.Node)
                 .Bind("$claim", parameters.ClaimId)
-                .Bind("$now", Ms(parameters.Now))
+                .Bind("$now", now)
                 .Bind("$lease", Ms(parameters.LeaseExpiresAt))
-                .Bind("$types", System.Text.Json.JsonSerializer.Serialize(parameters.Types, StoreJsonContext.Default.IReadOnlyListString))
-                .Bind("$limit", parameters.Limit));
+                .Bind("$ids", "[" + string.Join(',', ids) + "]"));
 
             // RETURNING gives no order: start them in queue order.
             claimed.Sort(static (a, b) =>
@@ -256,7 +307,39 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt)
                 : a.Id.CompareTo(b.Id));
             return claimed;
-        }, cancellationToken, singleStatement: true);
+        }, cancellationToken);
+
+    /// <summary>
+    /// The first <see cref="TasksClaimParams.Limit"/> queued tasks in (priority, run_at, id) order among the handled
+    /// types: one index seek per type, merged.
+    /// </summary>
+    private static List<long> SelectClaimable(SqliteWriteContext context, TasksClaimParams parameters)
+    {
+        var candidates = new List<(int Priority, long RunAt, long Id)>();
+        foreach (var type in parameters.Types)
+        {
+            using var reader = context.Command("""
+                SELECT priority, run_at, id FROM tasks INDEXED BY tasks_queued
+                WHERE state = 'queued' AND type = $type
+                ORDER BY priority, run_at, id
+                LIMIT $limit
+                """)
+                .Bind("$type", type)
+                .Bind("$limit", parameters.Limit)
+                .ExecuteReader();
+            while (reader.Read())
+            {
+                candidates.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+            }
+        }
+
+        if (parameters.Types.Count > 1)
+        {
+            candidates.Sort();
+        }
+
+        return [.. candidates.Take(parameters.Limit).Select(c => c.Id)];
+    }
 
     public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<bool>>(context =>
@@ -344,7 +427,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
                 _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
             };
-        }, cancellationToken);
+        }, cancellationToken, durable: true);
 
     public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
         WriteAsync(context =>
@@ -362,7 +445,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
 
             var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
             return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
-        }, cancellationToken);
+        }, cancellationToken, durable: true);
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<RescuedTask>>(context =>

@@ -12,8 +12,6 @@ internal sealed class SqliteWriteContext(SqliteConnection connection) : IDisposa
 
     public SqliteConnection Connection => connection;
 
-    public SqliteTransaction? Transaction { get; set; }
-
     /// <summary>A prepared command for this text, with no parameters bound.</summary>
     public SqliteCommand Command(string sql)
     {
@@ -24,7 +22,6 @@ internal sealed class SqliteWriteContext(SqliteConnection connection) : IDisposa
             _commands.Add(sql, command);
         }
 
-        command.Transaction = Transaction;
         command.Parameters.Clear();
         return command;
     }

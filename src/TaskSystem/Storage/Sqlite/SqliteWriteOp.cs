@@ -12,6 +12,12 @@ internal abstract class SqliteWriteOp
     /// </summary>
     public abstract bool SingleStatement { get; }
 
+    /// <summary>
+    /// The caller's answer promises durability (an accepted task, a stop, a retry): its commit must be fsync'd.
+    /// Claims and outcomes need not be: losing one to a power cut only means the task runs again (at-least-once).
+    /// </summary>
+    public abstract bool Durable { get; }
+
     public abstract void Execute(SqliteWriteContext context);
 
     /// <summary>Remembers a failure; the caller sees it after the batch ends.</summary>
@@ -21,7 +27,7 @@ internal abstract class SqliteWriteOp
     public abstract void Publish();
 }
 
-internal sealed class SqliteWriteOp<T>(Func<SqliteWriteContext, T> work, bool singleStatement) : SqliteWriteOp
+internal sealed class SqliteWriteOp<T>(Func<SqliteWriteContext, T> work, bool singleStatement, bool durable) : SqliteWriteOp
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;
@@ -30,6 +36,8 @@ internal sealed class SqliteWriteOp<T>(Func<SqliteWriteContext, T> work, bool si
     public Task<T> Task => _completion.Task;
 
     public override bool SingleStatement => singleStatement;
+
+    public override bool Durable => durable;
 
     public override void Execute(SqliteWriteContext context) => _result = work(context);
 

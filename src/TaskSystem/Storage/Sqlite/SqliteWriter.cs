@@ -22,6 +22,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteWriteContext _context;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private bool _fullSync = true;
 
     public SqliteWriter(SqliteConnection connection, ILogger logger)
     {
@@ -31,9 +32,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, bool singleStatement = false)
+    public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, bool singleStatement, bool durable)
     {
-        var operation = new SqliteWriteOp<T>(work, singleStatement);
+        var operation = new SqliteWriteOp<T>(work, singleStatement, durable);
         if (!_queue.Writer.TryWrite(operation))
         {
             throw new ObjectDisposedException(nameof(SqliteWriter), "The SQLite store is closed.");
@@ -64,11 +65,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void Commit(List<SqliteWriteOp> batch)
     {
-        SqliteTransaction? transaction = null;
         try
         {
-            transaction = _connection.BeginTransaction(deferred: false);
-            _context.Transaction = transaction;
+            SetSynchronous(batch.Exists(operation => operation.Durable));
+
+            // Transactions are plain prepared statements: this connection is the writer's alone, and BEGIN/COMMIT
+            // through SqliteTransaction would be parsed again for every batch.
+            Exec("BEGIN IMMEDIATE");
             foreach (var operation in batch)
             {
                 if (!Run(operation))
@@ -79,21 +82,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 }
             }
 
-            transaction.Commit();
+            Exec("COMMIT");
         }
         catch (Exception exception)
         {
             Log.StoreBatchFailed(_logger, batch.Count, exception);
-            TryRollback(transaction);
+            TryRollback();
             foreach (var operation in batch)
             {
                 operation.MarkFailed(exception);
             }
-        }
-        finally
-        {
-            _context.Transaction = null;
-            transaction?.Dispose();
         }
     }
 
@@ -136,23 +134,38 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// FULL fsyncs the WAL at commit; NORMAL leaves it to the OS (safe against a process crash, not a power cut).
+    /// WAL frames are written in order, so a FULL commit also makes every earlier NORMAL commit durable.
+    /// The setting cannot change inside a transaction, so it is chosen per batch.
+    /// </summary>
+    private void SetSynchronous(bool full)
+    {
+        if (full != _fullSync)
+        {
+            Exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            _fullSync = full;
+        }
+    }
+
     private bool InTransaction() => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
 
     private void Exec(string sql) => _context.Command(sql).ExecuteNonQuery();
 
-    private static void TryRollback(SqliteTransaction? transaction)
+    private void TryRollback()
     {
+        if (!InTransaction())
+        {
+            return;
+        }
+
         try
         {
-            transaction?.Rollback();
+            Exec("ROLLBACK");
         }
         catch (SqliteException)
         {
-            // Already rolled back by SQLite itself; nothing is left to undo.
-        }
-        catch (InvalidOperationException)
-        {
-            // The transaction had already completed.
+            // Rolled back by SQLite itself in the meantime; nothing is left to undo.
         }
     }
 

@@ -1,0 +1,44 @@
+using TaskSystem.Benchmarks;
+using TaskSystem.Benchmarks.Support;
+using TaskSystem.Benchmarks.Workloads;
+
+// dotnet run -c Release --project bench/TaskSystem.Benchmarks [-- --quick] [--only e2e,http] [--chart file.svg] [--markdown file.md]
+var options = BenchOptions.Parse(args);
+var report = new Report();
+Console.WriteLine(Machine.Describe());
+Console.WriteLine($"mode: {(options.Quick ? "quick" : "full")}");
+Console.WriteLine();
+
+await using var context = new BenchContext(options, report);
+IWorkload[] workloads =
+[
+    new DiskSyncWorkload(),
+    new EndToEndWorkload(),
+    new EnqueueWorkload(),
+    new HttpWorkload(),
+    new PickupWorkload(),
+    new StopWorkload(),
+    new ScaleWorkload(),
+];
+
+foreach (var workload in workloads.Where(w => options.Selects(w.Name)))
+{
+    Console.WriteLine($"== {workload.Name}: {workload.Description}");
+    await workload.RunAsync(context);
+    Console.WriteLine();
+}
+
+report.PrintTable(Console.Out);
+Console.WriteLine();
+report.PrintRatios(Console.Out);
+if (options.ChartPath is { } chart)
+{
+    SvgChart.Write(report, chart);
+    Console.WriteLine($"chart written to {chart}");
+}
+
+if (options.MarkdownPath is { } markdown)
+{
+    await File.WriteAllTextAsync(markdown, report.ToMarkdown(Machine.Describe(), string.Join(' ', args)));
+    Console.WriteLine($"results written to {markdown}");
+}
