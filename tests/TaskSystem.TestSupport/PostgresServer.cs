@@ -184,14 +184,18 @@ public sealed class PostgresServer : IAsyncDisposable
         var pgCtl = $"{server._binaries}/pg_ctl -D {server._directory}/data -m immediate -w stop";
         var stop = server.AsRoot ? $"runuser -u postgres -- {pgCtl}" : pgCtl;
         var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf {server._directory}";
-        var start = new System.Diagnostics.ProcessStartInfo("sh", ["-c", script])
+
+        // Detached (a new session, reparented once the outer shell exits) so that killing the test host's process
+        // tree does not kill the watchdog with it.
+        var start = new System.Diagnostics.ProcessStartInfo("sh", ["-c", $"setsid sh -c '{script}' </dev/null >/dev/null 2>&1 &"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = false,
             RedirectStandardError = false,
             UseShellExecute = false,
         };
-        System.Diagnostics.Process.Start(start)?.Dispose();
+        using var launcher = System.Diagnostics.Process.Start(start);
+        launcher?.WaitForExit(5_000);
     }
 
     private static int FreePort()

@@ -24,16 +24,16 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
     private static NewTask NewTask(string type, DateTimeOffset now) => new(type, "default", 0, "{}", 3, TimeSpan.FromMinutes(1), now, now);
 
     /// <summary>
-    /// A task that a node which is about to die claims and keeps running. It is due a minute from now, and the dead
-    /// node claims it on a clock of its own a minute ahead, so the live node (on <paramref name="time"/>) cannot take it first.
+    /// A task that a node which is about to die claims and keeps running, set up before the live node starts so that
+    /// the live node cannot take it first.
     /// </summary>
     private async Task<(long Id, TaskRecord Claim, PostgresTaskStore Dead)> ClaimOnADeadNodeAsync(FakeTimeProvider time)
     {
         var now = time.GetUtcNow();
         var dead = new PostgresTaskStore(_connectionString, 2, "dead", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
-        var task = new NewTask("t", "default", 0, "{}", 3, TimeSpan.FromMinutes(1), now, now.AddMinutes(1));
-        var id = (await dead.TasksInsertAsync(new TasksInsertParams([task]), CancellationToken.None))[0].Id;
-        var claim = Assert.Single(await dead.TasksClaimAsync(new TasksClaimParams("dead", 77, 1, ["t"], now.AddMinutes(1), now.AddSeconds(30)), CancellationToken.None));
+        await dead.MigrateAsync(CancellationToken.None);
+        var id = (await dead.TasksInsertAsync(new TasksInsertParams([NewTask("t", now)]), CancellationToken.None))[0].Id;
+        var claim = Assert.Single(await dead.TasksClaimAsync(new TasksClaimParams("dead", 77, 1, ["t"], now, now.AddSeconds(30)), CancellationToken.None));
         return (id, claim, dead);
     }
 
@@ -93,10 +93,10 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var attempts = new List<int>();
-        await using var alive = await StartNodeAsync("alive", b => b.AddHandler("t", (ctx, _) => { lock (attempts) { attempts.Add(ctx.Attempt); } return Task.CompletedTask; }),
-            o => { o.LeaseDuration = TimeSpan.FromSeconds(30); o.RescueInterval = TimeSpan.FromSeconds(5); }, time);
         var (id, claim, dead) = await ClaimOnADeadNodeAsync(time);
         await using var _ = dead;
+        await using var alive = await StartNodeAsync("alive", b => b.AddHandler("t", (ctx, _) => { lock (attempts) { attempts.Add(ctx.Attempt); } return Task.CompletedTask; }),
+            o => { o.LeaseDuration = TimeSpan.FromSeconds(30); o.RescueInterval = TimeSpan.FromSeconds(5); }, time);
 
         time.Advance(TimeSpan.FromSeconds(25));
         Assert.Equal(TaskState.Running, (await alive.Manager.GetAsync(id))!.State);
@@ -115,10 +115,10 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var runs = 0;
-        await using var alive = await StartNodeAsync("alive", b => b.AddHandler("t", (_, _) => { Interlocked.Increment(ref runs); return Task.CompletedTask; }),
-            o => { o.RescueInterval = TimeSpan.FromSeconds(5); o.StopGracePeriod = TimeSpan.FromSeconds(1); }, time);
         var (id, _, dead) = await ClaimOnADeadNodeAsync(time);
         await using var _ = dead;
+        await using var alive = await StartNodeAsync("alive", b => b.AddHandler("t", (_, _) => { Interlocked.Increment(ref runs); return Task.CompletedTask; }),
+            o => { o.RescueInterval = TimeSpan.FromSeconds(5); o.StopGracePeriod = TimeSpan.FromSeconds(1); }, time);
 
         var stopping = alive.Manager.StopAsync(id);
         await Eventually.Until(async () => (await alive.Manager.GetAsync(id))!, t => t.StopRequested, because: "the stop flag is written", timeout: TimeSpan.FromSeconds(3));
