@@ -5,9 +5,11 @@ internal sealed class PostgresServer : IAsyncDisposable
 {
     public static bool Unavailable => true;
 
-    public string ConnectionString => "";
+    public static string ConnectionString => "";
 
     public static Task<PostgresServer?> TryStartAsync() => Task.FromResult<PostgresServer?>(null);
+
+    public static string NewDatabase() => ConnectionString;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -58,7 +58,7 @@ internal sealed class TaskExecutor(
                         await Task.WhenAny(handlerTask, execution.StopRequested, execution.ShutdownRequested).ConfigureAwait(false);
                     }
 
-                    outcome = handlerTask.IsCompleted || execution.IsStopRequested || !execution.ShutdownRequested.IsCompleted
+                    outcome = handlerTask.IsCompleted || execution.IsStopRequested || !execution.IsShutdownRequested
                         ? FromReason(execution, abandoned: !handlerTask.IsCompleted)
                         : Outcome.Release("interrupted by shutdown (the handler ignored cancellation and was abandoned)");
                 }

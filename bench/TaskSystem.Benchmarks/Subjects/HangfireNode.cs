@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage.SQLite;
+
+namespace TaskSystem.Benchmarks.Subjects;
+
+/// <summary>A Hangfire server in this process on one of its storages, running the same no-op job.</summary>
+internal sealed class HangfireNode : IDisposable
+{
+    private readonly int _workers;
+    private BackgroundJobServer? _server;
+
+    private HangfireNode(JobStorage storage, int workers)
+    {
+        Storage = storage;
+        _workers = workers;
+        Client = new BackgroundJobClient(storage);
+    }
+
+    public JobStorage Storage { get; }
+
+    public BackgroundJobClient Client { get; }
+
+    /// <summary>Hangfire.Storage.SQLite with a short queue poll (its default is slower; shorter made little difference).</summary>
+    public static HangfireNode Sqlite(string folder, int workers) =>
+        new(new SQLiteStorage(Path.Combine(folder, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(100) }), workers);
+
+    /// <summary>Hangfire.PostgreSql with LISTEN/NOTIFY long polling on.</summary>
+    public static HangfireNode Postgres(string connectionString, int workers)
+    {
+        var options = new PostgreSqlStorageOptions
+        {
+            QueuePollInterval = TimeSpan.FromMilliseconds(100),
+            PrepareSchemaIfNecessary = true,
+            EnableLongPolling = true,
+            SchemaName = "hangfire_" + Guid.NewGuid().ToString("N")[..8],
+        };
+        return new HangfireNode(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options), workers);
+    }
+
+    /// <summary>Hangfire.InMemory: nothing durable, the reference for speed.</summary>
+    public static HangfireNode InMemory(int workers) => new(new InMemoryStorage(), workers);
+
+    public void Start() => _server ??= new BackgroundJobServer(
+        new BackgroundJobServerOptions
+        {
+            WorkerCount = _workers,
+            SchedulePollingInterval = TimeSpan.FromMilliseconds(100),
+            CancellationCheckInterval = TimeSpan.FromMilliseconds(100),
+            ServerName = "bench-" + Guid.NewGuid().ToString("N")[..6],
+        },
+        Storage);
+
+    public void EnqueueNoops(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Client.Enqueue(() => HangfireJobs.Noop());
+        }
+    }
+
+    public double StartAndDrain(int count)
+    {
+        var before = Succeeded();
+        var clock = Stopwatch.StartNew();
+        Start();
+        WaitSucceeded(before + count);
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    public long Succeeded() => Storage.GetMonitoringApi().SucceededListCount();
+
+    public void WaitSucceeded(long total)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Succeeded() < total)
+        {
+            if (deadline.Elapsed > TimeSpan.FromMinutes(10))
+            {
+                throw new TimeoutException($"Hangfire did not finish {total} jobs in 10 minutes.");
+            }
+
+            Thread.Sleep(5);
+        }
+    }
+
+    public void Dispose()
+    {
+        _server?.SendStop();
+        _server?.Dispose();
+        (Storage as IDisposable)?.Dispose();
+    }
+}
+
+/// <summary>The jobs Hangfire runs; public and static so that Hangfire can serialize calls to them.</summary>
+public static class HangfireJobs
+{
+    private static long _executed;
+
+    public static ProbeBoard Probes { get; } = new();
+
+    public static long Executed => Interlocked.Read(ref _executed);
+
+    public static void Noop() => Interlocked.Increment(ref _executed);
+
+    public static void Probe(string key) => Probes.Started(key);
+
+    public static async Task Wait(string key, CancellationToken token)
+    {
+        Probes.Started(key);
+        using var registration = token.Register(() => Probes.Cancelled(key));
+        await Task.Delay(Timeout.Infinite, token);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Hangfire;
+using TaskSystem.Benchmarks.Subjects;
+using TaskSystem.Benchmarks.Support;
+
+namespace TaskSystem.Benchmarks.Workloads;
+
+/// <summary>
+/// N no-op tasks enqueued up front, then drained, with 5 and 20 workers: TaskSystem and Hangfire on the same
+/// storage, one after the other, plus Hangfire's in-memory store (not durable) as the reference. Then a steady mix.
+/// </summary>
+internal sealed class EndToEndWorkload : IWorkload
+{
+    public string Name => "e2e";
+
+    public string Description => "end-to-end throughput of no-op tasks, enqueued up front then drained";
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var options = context.Options;
+        var count = options.Size(50_000, 4_000);
+
+        // Hangfire on durable storage runs at about a hundred jobs a second: fewer jobs, same per-second rate.
+        var hangfireDurableCount = options.Size(2_000, 100);
+        var report = context.Report;
+
+        // Warm the JIT, as a server that has run for a while would be.
+        await TaskSystemSqliteAsync(context, options.Size(20_000, 1_000), 20);
+
+        foreach (var workers in new[] { 5, 20 })
+        {
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var ours = report.Add("e2e", $"TaskSystem SQLite, {workers} workers", await TaskSystemSqliteAsync(context, count, workers), "tasks/s");
+            report.Add("e2e-cpu", $"TaskSystem SQLite, {workers} workers: CPU per task (enqueue + run + outcome)", (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
+            var theirs = report.Add("e2e", $"Hangfire SQLite, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Sqlite(context.NewFolder(), workers), hangfireDurableCount), "tasks/s");
+            var memory = report.Add("e2e", $"Hangfire in-memory (not durable), {workers} workers", HangfireRun(HangfireNode.InMemory(workers), count), "tasks/s");
+            report.Ratio($"e2e-sqlite-{workers}w", ours / theirs, $"TaskSystem ÷ Hangfire, both on SQLite, {workers} workers");
+            report.Ratio($"e2e-sqlite-vs-hangfire-inmemory-{workers}w", ours / memory, $"TaskSystem on SQLite ÷ Hangfire in memory, {workers} workers");
+
+            if (await context.PostgresAsync() is { } postgres)
+            {
+                var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers), "tasks/s");
+                var theirsPg = report.Add("e2e", $"Hangfire PostgreSQL, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Postgres(PostgresServer.NewDatabase(), workers), hangfireDurableCount), "tasks/s");
+                report.Ratio($"e2e-postgres-{workers}w", oursPg / theirsPg, $"TaskSystem ÷ Hangfire, both on PostgreSQL, {workers} workers");
+            }
+        }
+
+        await SteadyMixAsync(context);
+    }
+
+    private static async Task<double> TaskSystemSqliteAsync(BenchContext context, int count, int workers)
+    {
+        await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers);
+        await node.EnqueueNoopsAsync(count);
+        return await node.StartAndDrainAsync(count);
+    }
+
+    private static double HangfireRun(HangfireNode node, int count)
+    {
+        using (node)
+        {
+            node.EnqueueNoops(count);
+            return node.StartAndDrain(count);
+        }
+    }
+
+    /// <summary>Producers enqueue one task per call while 20 workers process: the rate that is both accepted and done.</summary>
+    private static async Task SteadyMixAsync(BenchContext context)
+    {
+        var duration = context.Options.Duration(10, 1);
+        const int Producers = 8;
+        const int Workers = 20;
+
+        await using (var node = TaskSystemNode.Sqlite(context.NewFolder(), Workers))
+        {
+            await node.StartAsync();
+            var enqueued = await Callers.RepeatAsync(duration, Producers, () => node.Manager.EnqueueAsync(new TaskRequest("noop")));
+            var processed = node.Executed;
+            context.Report.Add("e2e", $"TaskSystem SQLite steady mix: enqueued ({Producers} producers, {Workers} workers)", enqueued / duration.TotalSeconds, "tasks/s");
+            var ours = context.Report.Add("e2e", $"TaskSystem SQLite steady mix: processed", processed / duration.TotalSeconds, "tasks/s");
+
+            using var hangfire = HangfireNode.Sqlite(context.NewFolder(), Workers);
+            hangfire.Start();
+            var before = HangfireJobs.Executed;
+            var hangfireEnqueued = await Callers.RepeatAsync(duration, Producers, () => Task.Run(() => hangfire.Client.Enqueue(() => HangfireJobs.Noop())));
+            var hangfireProcessed = HangfireJobs.Executed - before;
+            context.Report.Add("e2e", $"Hangfire SQLite steady mix: enqueued", hangfireEnqueued / duration.TotalSeconds, "tasks/s");
+            var theirs = context.Report.Add("e2e", $"Hangfire SQLite steady mix: processed", hangfireProcessed / duration.TotalSeconds, "tasks/s");
+            context.Report.Ratio("e2e-mix-sqlite", ours / Math.Max(theirs, 0.001), "TaskSystem ÷ Hangfire, both on SQLite, tasks processed while producers enqueue");
+        }
+    }
+}

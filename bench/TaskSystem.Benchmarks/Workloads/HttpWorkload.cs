@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using TaskSystem.Benchmarks.Support;
+using TaskSystem.Server;
+
+namespace TaskSystem.Benchmarks.Workloads;
+
+/// <summary>
+/// POST /tasks on the real server pipeline, with 1, 16 and 64 keep-alive connections over loopback, beside an
+/// endpoint on the same Kestrel that parses the same JSON body and answers 201 without storing anything: the ceiling.
+/// </summary>
+internal sealed class HttpWorkload : IWorkload
+{
+    /// <summary>A task scheduled far ahead: the server's workers stay idle and the durable enqueue path alone is measured.</summary>
+    private const string Body = """{"type": "demo", "runAt": "2100-01-01T00:00:00Z", "payload": {"name": "Jean", "number": "42"}}""";
+
+    public string Name => "http";
+
+    public string Description => "POST /tasks throughput and latency over loopback, against an empty endpoint on the same Kestrel";
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var duration = context.Options.Duration(5, 0.5);
+        var port = FreePort();
+        var app = ServerApplication.Create(
+            [
+                "--urls", $"http://127.0.0.1:{port}",
+                "--TaskSystem:ConnectionString", $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}",
+                "--Logging:LogLevel:Default", "Warning",
+            ],
+            mapExtra: app => app.MapPost("/empty", async (HttpRequest request) =>
+            {
+                using var body = await JsonDocument.ParseAsync(request.Body);
+                return TypedResults.Created("/empty/1", new { id = 1, state = "queued" });
+            }));
+        await app.StartAsync();
+        try
+        {
+            var server = new IPEndPoint(IPAddress.Loopback, port);
+            await HttpLoad.RunAsync(server, "/tasks", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1)); // warm-up
+            await HttpLoad.RunAsync(server, "/empty", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1));
+            foreach (var connections in new[] { 1, 16, 64 })
+            {
+                var ceiling = await HttpLoad.RunAsync(server, "/empty", Body, connections, duration);
+                var ours = await HttpLoad.RunAsync(server, "/tasks", Body, connections, duration);
+                Check(ours, 201);
+                context.Report.Add("http", $"POST /tasks, {connections} connections", ours.Rate, "201s/s");
+                ours.Latencies.Report(context.Report, "http", $"POST /tasks, {connections} connections");
+                context.Report.Add("http", $"empty endpoint (ceiling), {connections} connections", ceiling.Rate, "201s/s");
+                ceiling.Latencies.Report(context.Report, "http", $"empty endpoint, {connections} connections");
+                context.Report.Ratio($"http-{connections}c", ours.Rate / ceiling.Rate, $"POST /tasks ÷ empty endpoint on the same Kestrel, {connections} connections");
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static void Check(HttpLoadResult result, int expected)
+    {
+        if (result.Statuses.Keys.Any(status => status != expected))
+        {
+            throw new InvalidOperationException($"Unexpected statuses: {string.Join(", ", result.Statuses.Select(s => $"{s.Key}×{s.Value}"))}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Hangfire;
+using TaskSystem.Benchmarks.Subjects;
+using TaskSystem.Benchmarks.Support;
+
+namespace TaskSystem.Benchmarks.Workloads;
+
+/// <summary>From the stop call to the moment the running handler sees its cancellation.</summary>
+internal sealed class StopWorkload : IWorkload
+{
+    public string Name => "stop";
+
+    public string Description => "stop latency (stop call to the handler observing cancellation)";
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var samples = context.Options.Size(200, 20);
+        await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers: 5);
+        await node.StartAsync();
+        var ours = new Latencies();
+        var returned = new Latencies();
+        for (var i = 0; i < samples; i++)
+        {
+            var task = await node.Manager.EnqueueAsync(new TaskRequest("wait"));
+            await node.Probes.WhenStarted(task.Id);
+            var start = Stopwatch.GetTimestamp();
+            await node.Manager.StopAsync(task.Id);
+            returned.Add(Stopwatch.GetElapsedTime(start));
+            ours.Add(Stopwatch.GetElapsedTime(start, await node.Probes.WhenCancelled(task.Id)));
+        }
+
+        ours.Report(context.Report, "stop", "TaskSystem SQLite stop → cancellation seen");
+        returned.Report(context.Report, "stop", "TaskSystem SQLite stop call → returns (task cancelled in the store)");
+
+        using var memory = HangfireNode.InMemory(workers: 5);
+        memory.Start();
+        var theirs = new Latencies();
+        for (var i = 0; i < Math.Min(samples, 50); i++)
+        {
+            var key = Guid.NewGuid().ToString("N");
+            var id = memory.Client.Enqueue(() => HangfireJobs.Wait(key, CancellationToken.None));
+            await HangfireJobs.Probes.WhenStarted(key);
+            var start = Stopwatch.GetTimestamp();
+            memory.Client.Delete(id);
+            theirs.Add(Stopwatch.GetElapsedTime(start, await HangfireJobs.Probes.WhenCancelled(key)));
+        }
+
+        theirs.Report(context.Report, "stop", "Hangfire in-memory delete → cancellation seen");
+        context.Report.Ratio("stop-sqlite-p50", theirs.Percentile(50) / ours.Percentile(50), "Hangfire in-memory p50 ÷ TaskSystem SQLite p50 (above 1: TaskSystem is faster)");
+    }
+}
