@@ -8,9 +8,36 @@ namespace TaskSystem.PostgreSql;
 /// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
 /// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
 /// </summary>
-internal sealed class PostgresDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
+internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlConnection, CancellationToken, Task> migrate) : IAsyncDisposable
 {
+    private readonly SemaphoreSlim _migrating = new(1, 1);
+    private volatile bool _migrated;
+
     public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>
+    /// Migrates the schema once, before the first operation: the engine calls it at start, and an application may
+    /// enqueue before it starts the engine, as it may on SQLite.
+    /// </summary>
+    public Task EnsureMigratedAsync(CancellationToken cancellationToken) =>
+        _migrated ? Task.CompletedTask : RunAsync<bool>((_, _) => Task.FromResult(true), retryAfterSend: false, onUncertain: null, cancellationToken);
+
+    private async Task MigrateOnceAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await _migrating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_migrated)
+            {
+                await migrate(connection, cancellationToken).ConfigureAwait(false);
+                _migrated = true;
+            }
+        }
+        finally
+        {
+            _migrating.Release();
+        }
+    }
 
     public Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
         RunAsync(read, retryAfterSend: true, onUncertain: null, cancellationToken);
@@ -46,6 +73,11 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource) : IAsyncDisp
             {
                 try
                 {
+                    if (!_migrated)
+                    {
+                        await MigrateOnceAsync(connection, cancellationToken).ConfigureAwait(false);
+                    }
+
                     return await work(connection, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
@@ -63,5 +95,9 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource) : IAsyncDisp
         }
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _migrating.Dispose();
+        return dataSource.DisposeAsync();
+    }
 }

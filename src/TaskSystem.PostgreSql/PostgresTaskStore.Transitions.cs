@@ -108,19 +108,31 @@ internal sealed partial class PostgresTaskStore
         var claimed = await _database.WriteAsync(async (connection, token) =>
         {
             await ReleaseUncertainClaimsAsync(connection, parameters.Now, token).ConfigureAwait(false);
-            await using (var promote = new NpgsqlCommand(PromoteSql, connection).Bind("now", Utc(parameters.Now)))
-            {
-                await promote.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-            }
 
-            await using var command = new NpgsqlCommand(ClaimSql, connection)
-                .Bind("node", parameters.Node)
-                .Bind("claim", parameters.ClaimId)
-                .Bind("now", Utc(parameters.Now))
-                .Bind("lease", Utc(parameters.LeaseExpiresAt))
-                .Bind("types", parameters.Types.ToArray())
-                .Bind("limit", parameters.Limit);
-            return await ReadTasksAsync(command, token).ConfigureAwait(false);
+            // Promote, then claim: one round trip, one implicit transaction; the claim sees what the promotion queued.
+            await using var batch = new NpgsqlBatch(connection);
+            var promote = new NpgsqlBatchCommand(PromoteSql);
+            promote.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(parameters.Now)));
+            var claim = new NpgsqlBatchCommand(ClaimSql);
+            claim.Parameters.Add(new NpgsqlParameter<string>("node", parameters.Node));
+            claim.Parameters.Add(new NpgsqlParameter<long>("claim", parameters.ClaimId));
+            claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(parameters.Now)));
+            claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", Utc(parameters.LeaseExpiresAt)));
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. parameters.Types]));
+            claim.Parameters.Add(new NpgsqlParameter<int>("limit", parameters.Limit));
+            batch.BatchCommands.Add(promote);
+            batch.BatchCommands.Add(claim);
+            var tasks = new List<TaskRecord>();
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            do
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    tasks.Add(ReadTask(reader));
+                }
+            }
+            while (await reader.NextResultAsync(token).ConfigureAwait(false));
+            return tasks;
         }, () =>
         {
             // The claim may have committed without our hearing of it: those tasks would sit running under this node,

@@ -40,7 +40,7 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             builder.MaxAutoPrepare = 32;
         }
 
-        _database = new PostgresDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
+        _database = new PostgresDatabase(new NpgsqlDataSourceBuilder(builder.ConnectionString).Build(), PostgresSchema.MigrateAsync);
 
         // The LISTEN connection lives as long as the node, outside the pool; keepalives make a dead server show up.
         var listen = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, KeepAlive = 5, MaxAutoPrepare = 0 };
@@ -53,12 +53,7 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
 
     public StoreCapabilities Capabilities { get; } = new(SingleProcess: false);
 
-    public async Task MigrateAsync(CancellationToken cancellationToken) =>
-        await _database.WriteAsync(async (connection, token) =>
-        {
-            await PostgresSchema.MigrateAsync(connection, token).ConfigureAwait(false);
-            return true;
-        }, onUncertain: null, cancellationToken).ConfigureAwait(false);
+    public Task MigrateAsync(CancellationToken cancellationToken) => _database.EnsureMigratedAsync(cancellationToken);
 
     public Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken) =>
         _inserts.InsertAsync(parameters.Tasks, cancellationToken);

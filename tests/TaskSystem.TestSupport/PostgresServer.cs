@@ -29,6 +29,28 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Connects as a superuser to the <c>postgres</c> database.</summary>
     public string AdminConnectionString { get; }
 
+    /// <summary>True when a server can be had: <c>TASKSYSTEM_TEST_POSTGRES</c> is set, or server binaries are installed.</summary>
+    public static bool CanStart
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("TASKSYSTEM_TEST_POSTGRES") is { Length: > 0 })
+            {
+                return true;
+            }
+
+            try
+            {
+                FindBinaries();
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>The one server the whole test run shares (each test still gets a database of its own).</summary>
     public static Task<PostgresServer> SharedAsync() => Shared.Value;
 

@@ -111,6 +111,17 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task TasksInsert_OnAFreshDatabase_BeforeMigrate_MigratesFirst()
+    {
+        var fresh = new PostgresTaskStore(await PostgresDatabases.CreateAsync(), 2, "early", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
+        _extraStores.Add(fresh);
+
+        var inserted = await fresh.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None);
+
+        Assert.Equal(TaskState.Queued, (await fresh.TaskGetAsync(inserted[0].Id, CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task Inserts_WakeOtherNodes_ButNotTheInsertingOne()
     {
         var listener = OpenExtra("listener");
