@@ -55,7 +55,9 @@ public sealed class FailureTests
 
         var task = await host.EnqueueAsync("t", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 1 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        time.Advance(TimeSpan.FromSeconds(5));
+
+        // The timeout timer is armed just after the handler's synchronous start: step the clock until it has fired.
+        await Eventually.Until(() => { time.Advance(TimeSpan.FromSeconds(1)); return Volatile.Read(ref cancelled); });
 
         var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
         Assert.True(cancelled);
@@ -87,8 +89,18 @@ public sealed class FailureTests
 
         var stubborn = await host.EnqueueAsync("stubborn", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 2 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        time.Advance(TimeSpan.FromSeconds(5));
-        await Eventually.Until(() => host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested);
+
+        // The timeout timer is armed just after the handler's synchronous start: step the clock until it has fired.
+        await Eventually.Until(() =>
+        {
+            if (host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested)
+            {
+                return true;
+            }
+
+            time.Advance(TimeSpan.FromSeconds(1));
+            return false;
+        });
         time.Advance(TimeSpan.FromSeconds(5));
 
         // The slot is free: another task runs while the abandoned handler still holds its task.
