@@ -3,10 +3,27 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The PostgreSQL tests start a throwaway server from PostgreSQL's binaries: install them on Debian when missing.
+# The dashboard's browser tests drive a real headless Chromium: Debian's package, or the one TASKSYSTEM_CHROMIUM
+# points at. When it is missing and this runs as root on Debian, it is installed once; otherwise those tests fail
+# and say how to get it.
+chromium="${TASKSYSTEM_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (apt-get) for the dashboard's browser tests"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+        echo "warning: chromium could not be installed; the dashboard's browser tests will fail" >&2
+    fi
+fi
+
+# The PostgreSQL tests start a throwaway server from PostgreSQL's binaries (or use TASKSYSTEM_TEST_POSTGRES). When
+# they are missing and this runs as root on Debian, they are installed once; otherwise those tests fail and say why.
 if [ -z "${TASKSYSTEM_TEST_POSTGRES:-}${TASKSYSTEM_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
-    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+    echo "== installing postgresql (apt-get) for the PostgreSQL tests"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
+        echo "warning: postgresql could not be installed; the PostgreSQL tests will fail" >&2
+    fi
 fi
 
 dotnet test TaskSystem.slnx -c Release "$@"

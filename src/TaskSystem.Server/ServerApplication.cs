@@ -1,3 +1,4 @@
+using TaskSystem.Server.Dashboard;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
 using TaskSystem.Server.Http;
@@ -25,12 +26,15 @@ internal static class ServerApplication
             .UsePostgreSql()
             .AddHandler<DemoHandler>(DemoHandler.Type);
         builder.Services.AddTaskSystemHttpApi();
+        builder.Services.AddTaskSystemDashboard();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseTaskSystemDashboard();
         app.MapTasksApi();
+        app.MapDashboardApi();
         app.MapHealthApi();
         mapExtra?.Invoke(app);
         return app;

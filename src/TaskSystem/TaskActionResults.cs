@@ -35,6 +35,12 @@ public enum RetryOutcome
 
     /// <summary>No task has that id.</summary>
     NotFound,
+
+    /// <summary>
+    /// Its previous attempt's handler ignored cancellation and still runs on this node: retrying now would run the
+    /// task twice at once. Try again once it returns.
+    /// </summary>
+    PreviousAttemptRunning,
 }
 
 /// <summary>The result of <see cref="TaskManager.RetryAsync"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -162,7 +161,7 @@ public sealed class TaskManager
         var wait = _options.StopGracePeriod + TimeSpan.FromSeconds(2);
         if (task.Node == _options.NodeName)
         {
-            var execution = _running.RequestStop(task.Id);
+            var execution = _running.RequestStop(task.Id, task.ClaimId);
             if (execution is not null)
             {
                 try
@@ -232,6 +231,12 @@ public sealed class TaskManager
     /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts.</summary>
     public async Task<RetryResult> RetryAsync(long id, CancellationToken cancellationToken = default)
     {
+        if (_running.HasAbandonedHandler(id))
+        {
+            // Its last handler ignored a stop and still runs here: a new attempt now would run beside it.
+            return new RetryResult(RetryOutcome.PreviousAttemptRunning, await GetAsync(id, cancellationToken).ConfigureAwait(false));
+        }
+
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
@@ -281,13 +286,9 @@ public sealed class TaskManager
         }
 
         var payloadJson = payload.GetRawText();
-        var payloadBytes = Encoding.UTF8.GetByteCount(payloadJson);
-        if (payloadBytes > _options.MaxPayloadBytes)
+        if (JsonLimits.Check(payloadJson, _options.MaxPayloadBytes, _options.MaxJsonDepth) is { } violation)
         {
-            throw new TaskValidationException("payload", $"payload is {payloadBytes} bytes; the limit is {_options.MaxPayloadBytes} (TaskSystem:MaxPayloadBytes).")
-            {
-                IsTooLarge = true,
-            };
+            throw new TaskValidationException("payload", "payload refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
         }
 
         var queue = request.Queue ?? _options.DefaultQueue;
@@ -365,5 +366,5 @@ public sealed class TaskManager
         record.StopRequested,
         ErrorHistory.Parse(record.ErrorsJson));
 
-    private static JsonElement ParseJson(string json) => JsonSerializer.Deserialize<JsonElement>(json);
+    private static JsonElement ParseJson(string json) => JsonSerializer.Deserialize<JsonElement>(json, JsonLimits.ReadBack);
 }

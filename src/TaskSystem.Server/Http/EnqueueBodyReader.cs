@@ -48,7 +48,9 @@ internal static class EnqueueBodyReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = options.MaxJsonDepth });
+            // One level more than the limit: an envelope holds the payload one level down; the payload's own depth
+            // is then checked exactly, as for library callers.
+            document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = options.MaxJsonDepth + 1 });
         }
         catch (JsonException exception) when (exception.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
         {
@@ -133,8 +135,7 @@ internal static class EnqueueBodyReader
                     request = request with { Timeout = TimeSpan.FromSeconds(seconds) };
                     break;
                 case "runAt":
-                    if (value.ValueKind != JsonValueKind.String
-                        || !DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var runAt))
+                    if (value.ValueKind != JsonValueKind.String || !TryParseInstant(value.GetString()!, out var runAt))
                     {
                         return EnqueueBody.Invalid($"runAt must be an ISO 8601 date and time, for example 2030-01-01T12:00:00Z (got {value.GetRawText()}).", "runAt");
                     }
@@ -150,6 +151,16 @@ internal static class EnqueueBodyReader
         }
 
         return EnqueueBody.Valid(request with { Type = type!, Payload = payload });
+    }
+
+    /// <summary>ISO 8601 with a date, a time and an offset (or Z): an instant, never a local time open to guessing.</summary>
+    private static bool TryParseInstant(string text, out DateTimeOffset instant)
+    {
+        instant = default;
+        var timeStart = text.IndexOf('T', StringComparison.OrdinalIgnoreCase);
+        var hasOffset = timeStart > 0
+            && (text.EndsWith('Z') || text.EndsWith('z') || text.IndexOfAny(['+', '-'], timeStart) > timeStart);
+        return hasOffset && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
     }
 
     private static bool TryInteger(JsonElement value, out int result)

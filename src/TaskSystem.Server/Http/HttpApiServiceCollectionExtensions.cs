@@ -17,7 +17,13 @@ internal static class HttpApiServiceCollectionExtensions
             };
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+
+            // Payloads and results were checked against TaskSystem:MaxJsonDepth when stored; a task wraps them deeper.
+            options.SerializerOptions.MaxDepth = JsonLimits.ReadBack.MaxDepth;
+        });
         services.AddHealthChecks().AddCheck<Health.StoreHealthCheck>("store", tags: ["ready"]);
         return services;
     }

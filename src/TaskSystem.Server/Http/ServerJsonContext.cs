@@ -7,4 +7,7 @@ namespace TaskSystem.Server.Http;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(TaskResponse))]
 [JsonSerializable(typeof(TaskListResponse))]
+[JsonSerializable(typeof(Dashboard.StatsResponse))]
+[JsonSerializable(typeof(Dashboard.OverviewResponse))]
+[JsonSerializable(typeof(Dashboard.HandlersResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -92,6 +92,8 @@ internal static class TasksApi
             RetryOutcome.Queued => TypedResults.Ok(TaskResponse.From(result.Task!)),
             RetryOutcome.NotRetryable => Problems.Create(
                 StatusCodes.Status409Conflict, $"Task {taskId} is {result.Task!.State.ToWire()}; only failed or cancelled tasks can be retried."),
+            RetryOutcome.PreviousAttemptRunning => Problems.Create(
+                StatusCodes.Status409Conflict, $"Task {taskId}'s previous handler ignored its stop and still runs; retry it once that handler returns."),
             _ => Problems.TaskNotFound(id),
         };
     }

@@ -49,10 +49,11 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TaskSystemOptions>, TaskSystemOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 
-        // The host must wait for our shutdown: running tasks' timeout, then the grace period for handlers to stop.
+        // The host must wait for our shutdown: in-flight stop requests (each up to a grace period, drained by the web
+        // server first), then running tasks' shutdown timeout, then the grace period for their handlers to stop.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<TaskSystemOptions>>((host, options) =>
         {
-            var needed = options.Value.ShutdownTimeout + options.Value.StopGracePeriod + TimeSpan.FromSeconds(5);
+            var needed = options.Value.ShutdownTimeout + (options.Value.StopGracePeriod * 2) + TimeSpan.FromSeconds(10);
             if (host.ShutdownTimeout < needed)
             {
                 host.ShutdownTimeout = needed;

@@ -27,20 +27,40 @@ internal sealed class Dispatcher(
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _claiming = new();
     private readonly CancellationTokenSource _exiting = new();
+    private readonly TaskCompletionSource _claimsStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Stops claiming; outcomes of the attempts still running go on being written.</summary>
-    public Task StopClaimingAsync() => _claiming.CancelAsync();
-
-    /// <summary>Writes the outcomes still queued (one attempt each), then ends the loop.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops claiming, and returns once no claim is in flight: every task claimed so far is then registered as
+    /// running, so the caller's view of what runs is complete. Outcomes go on being written.
+    /// </summary>
+    public async Task StopClaimingAsync()
     {
         await _claiming.CancelAsync().ConfigureAwait(false);
+        if (_loop.IsCompleted)
+        {
+            return;
+        }
+
+        wake.Set();
+        await _claimsStopped.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the loop: writes the outcomes still to come while attempts finish (bounded by the grace period and by
+    /// <paramref name="cancellationToken"/>), one attempt each, then returns.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _claiming.CancelAsync().ConfigureAwait(false);
+        _stopToken = cancellationToken;
         await _exiting.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
     }
+
+    private CancellationToken _stopToken;
 
     public void Dispose()
     {
@@ -53,11 +73,18 @@ internal sealed class Dispatcher(
         var errorDelay = MinErrorDelay;
         while (!_exiting.IsCancellationRequested)
         {
+            // Checked before claiming: when it is seen, the previous round's claim has returned and been launched.
+            var claiming = !_claiming.IsCancellationRequested;
+            if (!claiming)
+            {
+                _claimsStopped.TrySetResult();
+            }
+
             var outcomes = completer.Take();
             var write = outcomes.Count > 0 ? completer.WriteAsync(outcomes, finalAttempt: false) : null;
 
             // While outcomes pile up unwritten (a failing store), claim nothing more.
-            var free = _claiming.IsCancellationRequested || completer.PendingCount > settings.Concurrency * 4 ? 0 : slots.Free;
+            var free = !claiming || completer.PendingCount > settings.Concurrency * 4 ? 0 : slots.Free;
             var claim = free > 0 && handlers.Types.Count > 0 ? ClaimAsync(free) : null;
 
             var healthy = write is null || await write.ConfigureAwait(false);
@@ -83,11 +110,37 @@ internal sealed class Dispatcher(
             }
         }
 
-        var last = completer.Take();
-        while (last.Count > 0)
+        _claimsStopped.TrySetResult();
+        await DrainAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Writes outcomes until no attempt runs, for at most the grace period: each is given one try.</summary>
+    private async Task DrainAsync()
+    {
+        var since = time.GetTimestamp();
+        while (true)
         {
-            await completer.WriteAsync(last, finalAttempt: true).ConfigureAwait(false);
-            last = completer.Take();
+            var last = completer.Take();
+            if (last.Count > 0)
+            {
+                await completer.WriteAsync(last, finalAttempt: true).ConfigureAwait(false);
+                continue;
+            }
+
+            if (running.Count == 0 || time.GetElapsedTime(since) > settings.StopGracePeriod || _stopToken.IsCancellationRequested)
+            {
+                // What is left stays running in the store and is recovered at the next start.
+                return;
+            }
+
+            try
+            {
+                await wake.WaitAsync(TimeSpan.FromMilliseconds(100), time, _stopToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

@@ -12,7 +12,9 @@ internal sealed record EngineSettings(
     TimeSpan HeartbeatInterval,
     TimeSpan RescueInterval,
     TimeSpan RetryBaseDelay,
-    TimeSpan RetryMaxDelay)
+    TimeSpan RetryMaxDelay,
+    int MaxPayloadBytes,
+    int MaxJsonDepth)
 {
     public static EngineSettings From(TaskSystemOptions options) => new(
         options.NodeName,
@@ -25,5 +27,7 @@ internal sealed record EngineSettings(
         options.HeartbeatInterval,
         options.RescueInterval,
         options.RetryBaseDelay,
-        options.RetryMaxDelay);
+        options.RetryMaxDelay,
+        options.MaxPayloadBytes,
+        options.MaxJsonDepth);
 }

@@ -85,7 +85,7 @@ internal sealed class TaskEngine(
             await AllFinalizedWithinAsync(settings.StopGracePeriod + TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
 
-        await dispatcher.StopAsync().ConfigureAwait(false);
+        await dispatcher.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var loop in _loops)
         {
             await loop.StopAsync().ConfigureAwait(false);

@@ -3,19 +3,23 @@ using TaskSystem.Storage;
 namespace TaskSystem.Engine;
 
 /// <summary>
-/// One claimed attempt in memory: its token, why it was cancelled, and when its outcome is on disk.
-/// The signals beyond the token are created only when somebody waits on them: most attempts just run and finish.
+/// One claimed attempt in memory: its token, why it was cancelled, whether its worker slot and its outcome have been
+/// handed back (each exactly once, by the handler's return or by its abandonment, whichever comes first), and when
+/// its outcome is on disk. The signals beyond the token are created only when somebody waits on them.
 /// </summary>
 internal sealed class TaskExecution : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
+    private readonly object _gate = new();
     private TaskCompletionSource? _stopRequested;
     private TaskCompletionSource? _shutdownRequested;
-    private TaskCompletionSource? _graceExpired;
-    private readonly object _gate = new();
     private TaskCompletionSource<bool>? _finalized;
     private bool? _finalResult;
     private int _reason;
+    private int _slotReleased;
+    private int _outcomeSubmitted;
+    private int _handlerReturned;
+    private int _abandoned;
     private ITimer? _timeoutTimer;
     private ITimer? _graceTimer;
 
@@ -24,6 +28,9 @@ internal sealed class TaskExecution : IDisposable
     public TaskRecord Task { get; }
 
     public long Id => Task.Id;
+
+    /// <summary>When the attempt started, for the duration in the log.</summary>
+    public long StartedTimestamp { get; set; }
 
     public CancellationToken Token => _cancellation.Token;
 
@@ -40,8 +47,11 @@ internal sealed class TaskExecution : IDisposable
 
     public bool IsShutdownRequested => Volatile.Read(ref _shutdownRequested)?.Task.IsCompleted == true;
 
-    /// <summary>Completes a grace period after the token is cancelled: past it, a handler that has not returned is abandoned.</summary>
-    public Task GraceExpired => Signal(ref _graceExpired).Task;
+    /// <summary>True once the handler's call has returned (or thrown), even if it was abandoned before.</summary>
+    public bool HandlerReturned => Volatile.Read(ref _handlerReturned) == 1;
+
+    /// <summary>True when the outcome was handed over before the handler returned: it was abandoned.</summary>
+    public bool IsAbandoned => Volatile.Read(ref _outcomeSubmitted) == 1 && !HandlerReturned;
 
     /// <summary>Completes when the attempt's outcome is written (true) or was fenced off (false).</summary>
     public Task<bool> Finalized
@@ -60,26 +70,26 @@ internal sealed class TaskExecution : IDisposable
         }
     }
 
-    public bool IsFinalized
+    /// <summary>
+    /// Arms the timeout, and a grace timer that starts when the token is cancelled: if the handler has not returned
+    /// when it fires, <paramref name="onGraceExpired"/> abandons the attempt. Called before the handler runs, so that
+    /// even a handler that blocks its thread is timed out and abandoned.
+    /// </summary>
+    public void Start(TimeProvider time, TimeSpan timeout, TimeSpan gracePeriod, Action<TaskExecution> onGraceExpired)
     {
-        get
-        {
-            lock (_gate)
-            {
-                return _finalResult is not null;
-            }
-        }
-    }
-
-    /// <summary>Arms the timeout and the grace timer; called once, when the handler did not finish at once.</summary>
-    public void Start(TimeProvider time, TimeSpan timeout, TimeSpan gracePeriod)
-    {
-        _ = Signal(ref _graceExpired);
         _cancellation.Token.UnsafeRegister(static (state, _) =>
         {
-            var (execution, time, grace) = ((TaskExecution, TimeProvider, TimeSpan))state!;
-            execution._graceTimer = time.CreateTimer(static s => Signal(ref ((TaskExecution)s!)._graceExpired).TrySetResult(), execution, grace, Timeout.InfiniteTimeSpan);
-        }, (this, time, gracePeriod));
+            var (execution, time, grace, onGraceExpired) = ((TaskExecution, TimeProvider, TimeSpan, Action<TaskExecution>))state!;
+            execution._graceTimer = time.CreateTimer(
+                static s =>
+                {
+                    var (execution, onGraceExpired) = ((TaskExecution, Action<TaskExecution>))s!;
+                    onGraceExpired(execution);
+                },
+                (execution, onGraceExpired),
+                grace,
+                Timeout.InfiniteTimeSpan);
+        }, (this, time, gracePeriod, onGraceExpired));
         _timeoutTimer = time.CreateTimer(static s => ((TaskExecution)s!).Cancel(StopReason.TimedOut), this, timeout, Timeout.InfiniteTimeSpan);
     }
 
@@ -97,18 +107,41 @@ internal sealed class TaskExecution : IDisposable
 
     public void Cancel(StopReason reason)
     {
-        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) == (int)StopReason.None)
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)StopReason.None) != (int)StopReason.None)
         {
-            try
-            {
-                _cancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The attempt already ended: a timer fired as it was disposed.
-            }
+            return;
+        }
+
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The attempt already ended: a timer fired as it was disposed.
+        }
+        catch (AggregateException)
+        {
+            // A callback the handler registered on its token threw (completing a finished TaskCompletionSource, say).
+            // Every callback has run and the token is cancelled; the handler's own outcome will say what went wrong.
+            // Letting it escape would crash the process from a timer thread.
         }
     }
+
+    public void MarkHandlerReturned() => Volatile.Write(ref _handlerReturned, 1);
+
+    /// <summary>Set when the grace period ran out before the handler returned.</summary>
+    public bool WasAbandoned => Volatile.Read(ref _abandoned) == 1;
+
+    public void MarkAbandoned() => Volatile.Write(ref _abandoned, 1);
+
+    /// <summary>True for the one caller that gets to free the worker slot.</summary>
+    public bool TryReleaseSlot() => Interlocked.Exchange(ref _slotReleased, 1) == 0;
+
+    /// <summary>True for the one caller that gets to hand over the outcome.</summary>
+    public bool TrySubmitOutcome() => Interlocked.Exchange(ref _outcomeSubmitted, 1) == 0;
+
+    public bool IsOutcomeSubmitted => Volatile.Read(ref _outcomeSubmitted) == 1;
 
     public void MarkFinalized(bool applied)
     {

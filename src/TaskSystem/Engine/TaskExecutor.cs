@@ -11,12 +11,14 @@ namespace TaskSystem.Engine;
 /// Runs one attempt: resolves the handler in a fresh scope, enforces the timeout, turns what happened into an
 /// outcome (success, retry with backoff, failure, cancelled, released) and hands it to the completer.
 /// A handler that throws or hangs never takes the worker down: exceptions become outcomes, and a handler that
-/// ignores its cancellation for the grace period is abandoned and its slot freed.
+/// ignores its cancellation for the grace period is abandoned (its slot freed, its outcome handed over) by a timer,
+/// even if it blocks its thread.
 /// </summary>
 internal sealed class TaskExecutor(
     IServiceScopeFactory scopes,
     Completer completer,
     WorkerSlots slots,
+    RunningTasks running,
     EngineSettings settings,
     TimeProvider time,
     ILogger<TaskExecutor> logger)
@@ -24,92 +26,122 @@ internal sealed class TaskExecutor(
     public async Task RunAsync(TaskExecution execution)
     {
         var task = execution.Task;
-        var started = time.GetTimestamp();
-        var slotHeld = true;
+        execution.StartedTimestamp = time.GetTimestamp();
         Log.TaskStarted(logger, task.Id, task.Type, task.Attempt);
-        Outcome outcome;
+        execution.Start(time, task.Timeout, settings.StopGracePeriod, OnGraceExpired);
+        var outcome = await RunHandlerAsync(execution).ConfigureAwait(false);
+        execution.MarkHandlerReturned();
+        if (execution.WasAbandoned)
+        {
+            // It returned after it was given up on: whatever it returned, the attempt timed out (or was stopped).
+            outcome = FromReason(execution, abandoned: true);
+        }
+
+        running.ForgetAbandoned(execution);
+        Submit(execution, outcome);
+    }
+
+    /// <summary>Calls the handler and reads its result; never throws.</summary>
+    private async Task<Outcome> RunHandlerAsync(TaskExecution execution)
+    {
+        var task = execution.Task;
+        var scope = scopes.CreateAsyncScope();
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var pending = Invoke(scope.ServiceProvider, execution);
-            if (pending.IsCompleted)
-            {
-                outcome = Observe(pending, execution);
-            }
-            else
-            {
-                execution.Start(time, task.Timeout, settings.StopGracePeriod);
-                var handlerTask = pending.AsTask();
-                await Task.WhenAny(handlerTask, execution.GraceExpired).ConfigureAwait(false);
-                if (handlerTask.IsCompleted)
-                {
-                    outcome = Observe(handlerTask, execution);
-                }
-                else
-                {
-                    Log.TaskAbandoned(logger, task.Id, task.Type, task.Attempt, execution.Reason.ToString(), settings.StopGracePeriod);
-                    if (execution.Reason == StopReason.TimedOut && !execution.IsStopRequested)
-                    {
-                        // The attempt failed, but a retry now could run beside the abandoned handler:
-                        // free the worker, and record the failure (and so the retry) only when the handler returns,
-                        // unless a stop comes first. Heartbeats keep the task leased meanwhile.
-                        slots.Release();
-                        slotHeld = false;
-                        await Task.WhenAny(handlerTask, execution.StopRequested, execution.ShutdownRequested).ConfigureAwait(false);
-                    }
+            var handler = HandlerRegistry.Resolve(scope.ServiceProvider, task.Type);
+            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider);
+            var result = await handler.HandleAsync(context, execution.Token).ConfigureAwait(false);
 
-                    outcome = handlerTask.IsCompleted || execution.IsStopRequested || !execution.IsShutdownRequested
-                        ? FromReason(execution, abandoned: !handlerTask.IsCompleted)
-                        : Outcome.Release("interrupted by shutdown (the handler ignored cancellation and was abandoned)");
-                }
-            }
+            // Read the result here: a JsonElement whose document the handler already disposed throws on use.
+            var resultJson = result is { ValueKind: not JsonValueKind.Undefined } element ? element.GetRawText() : null;
+            return resultJson is not null && JsonLimits.Check(resultJson, settings.MaxPayloadBytes, settings.MaxJsonDepth) is { } tooBig
+                ? Outcome.Failure($"the handler's result was refused: {tooBig.Message}")
+                : Outcome.Success(resultJson);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // Resolving the handler failed (a missing dependency, say): an ordinary failed attempt.
-            outcome = Outcome.Failure(Describe(exception));
+            return execution.Reason == StopReason.None ? Outcome.Failure(Describe(exception)) : FromReason(execution, abandoned: false);
+        }
+        finally
+        {
+            try
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // The attempt's outcome stands; a service that fails to dispose is the service's problem.
+                Log.ScopeDisposeFailed(logger, task.Id, exception);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The token was cancelled a grace period ago and the handler has not returned: free its worker now. A stopped or
+    /// shut-down attempt is resolved at once. A timed-out one keeps its task until the handler returns, so that its
+    /// retry cannot run beside it, unless a stop or a shutdown comes first.
+    /// </summary>
+    private void OnGraceExpired(TaskExecution execution)
+    {
+        try
+        {
+            if (execution.HandlerReturned || execution.IsOutcomeSubmitted)
+            {
+                return;
+            }
+
+            var task = execution.Task;
+            Log.TaskAbandoned(logger, task.Id, task.Type, task.Attempt, execution.Reason.ToString(), settings.StopGracePeriod);
+            execution.MarkAbandoned();
+            running.MarkAbandoned(execution);
+            if (execution.Reason == StopReason.TimedOut && !execution.IsStopRequested && !execution.IsShutdownRequested)
+            {
+                if (execution.TryReleaseSlot())
+                {
+                    slots.Release();
+                }
+
+                _ = ResolveAbandonedTimeoutAsync(execution);
+                return;
+            }
+
+            Submit(execution, FromReason(execution, abandoned: true));
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.MaintenanceFailed(logger, "abandoning a task", TimeSpan.Zero, exception);
+        }
+    }
+
+    private async Task ResolveAbandonedTimeoutAsync(TaskExecution execution)
+    {
+        await Task.WhenAny(execution.StopRequested, execution.ShutdownRequested).ConfigureAwait(false);
+        const string Abandoned = " (the handler ignored cancellation and was abandoned)";
+        Submit(execution, execution.IsStopRequested
+            ? Outcome.Stopped("stopped by request" + Abandoned)
+            : Outcome.Failure($"timed out after {execution.Task.Timeout}" + Abandoned));
+    }
+
+    /// <summary>Hands the outcome over and frees the worker, once, whoever gets here first.</summary>
+    private void Submit(TaskExecution execution, Outcome outcome)
+    {
+        if (!execution.TrySubmitOutcome())
+        {
+            return;
         }
 
+        var task = execution.Task;
         var completion = ToCompletion(execution, outcome);
-        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, time.GetElapsedTime(started).TotalMilliseconds, Describe(completion));
+        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, time.GetElapsedTime(execution.StartedTimestamp).TotalMilliseconds, Describe(completion));
+
         // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
-        if (slotHeld)
+        if (execution.TryReleaseSlot())
         {
             slots.Release(wake: false);
         }
 
         completer.Submit(completion, execution);
     }
-
-    private static ValueTask<JsonElement?> Invoke(IServiceProvider services, TaskExecution execution)
-    {
-        var task = execution.Task;
-        try
-        {
-            var handler = HandlerRegistry.Resolve(services, task.Type);
-            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "");
-            return handler.HandleAsync(context, execution.Token);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            return ValueTask.FromException<JsonElement?>(exception);
-        }
-    }
-
-    private static Outcome Observe(ValueTask<JsonElement?> pending, TaskExecution execution)
-    {
-        try
-        {
-            return Outcome.Success(pending.Result);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            return execution.Reason == StopReason.None ? Outcome.Failure(Describe(exception)) : FromReason(execution, abandoned: false);
-        }
-    }
-
-    private static Outcome Observe(Task<JsonElement?> handlerTask, TaskExecution execution) =>
-        Observe(new ValueTask<JsonElement?>(handlerTask), execution);
 
     private static Outcome FromReason(TaskExecution execution, bool abandoned)
     {
@@ -135,8 +167,7 @@ internal sealed class TaskExecutor(
         var claim = task.ClaimId ?? 0;
         return outcome.Kind switch
         {
-            OutcomeKind.Success => new TaskCompletion(task.Id, node, claim, CompletionKind.Succeeded, now,
-                ResultJson: outcome.Result is { ValueKind: not JsonValueKind.Undefined } result ? result.GetRawText() : null),
+            OutcomeKind.Success => new TaskCompletion(task.Id, node, claim, CompletionKind.Succeeded, now, ResultJson: outcome.ResultJson),
             OutcomeKind.Failure when task.Attempt < task.MaxAttempts => new TaskCompletion(task.Id, node, claim, CompletionKind.Retry, now,
                 Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
             OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error),
@@ -165,9 +196,9 @@ internal sealed class TaskExecutor(
         Release,
     }
 
-    private readonly record struct Outcome(OutcomeKind Kind, JsonElement? Result, string? Error)
+    private readonly record struct Outcome(OutcomeKind Kind, string? ResultJson, string? Error)
     {
-        public static Outcome Success(JsonElement? result) => new(OutcomeKind.Success, result, null);
+        public static Outcome Success(string? resultJson) => new(OutcomeKind.Success, resultJson, null);
 
         public static Outcome Failure(string error) => new(OutcomeKind.Failure, null, error);
 

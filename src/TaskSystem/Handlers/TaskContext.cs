@@ -8,8 +8,9 @@ public sealed class TaskContext
     private readonly string _payloadJson;
     private JsonElement? _payload;
 
-    internal TaskContext(long id, string type, string queue, int attempt, int maxAttempts, string payloadJson, string node)
+    internal TaskContext(long id, string type, string queue, int attempt, int maxAttempts, string payloadJson, string node, IServiceProvider services)
     {
+        Services = services;
         Id = id;
         Type = type;
         Queue = queue;
@@ -37,11 +38,14 @@ public sealed class TaskContext
     /// <summary>The node running this attempt.</summary>
     public string Node { get; }
 
+    /// <summary>The services of this attempt's own scope, for handlers written as functions.</summary>
+    public IServiceProvider Services { get; }
+
     /// <summary>The payload as raw JSON text.</summary>
     public string PayloadJson => _payloadJson;
 
     /// <summary>The payload as a JSON object (parsed on first use, so handlers that ignore it pay nothing).</summary>
-    public JsonElement Payload => _payload ??= JsonSerializer.Deserialize<JsonElement>(_payloadJson);
+    public JsonElement Payload => _payload ??= JsonSerializer.Deserialize<JsonElement>(_payloadJson, JsonLimits.ReadBack);
 
     /// <summary>The payload deserialized to <typeparamref name="T"/> with web defaults (camelCase).</summary>
     public T? GetPayload<T>() => JsonSerializer.Deserialize<T>(_payloadJson, JsonSerializerOptions.Web);

@@ -34,6 +34,8 @@ public sealed class BadInputApiTests : IClassFixture<ApiFactory>
         { """{"type": "demo", "timeoutSeconds": 9999999}""", 400, "timeout must be between" },
         { """{"type": "demo", "queue": "no spaces please"}""", 400, "queue may contain only" },
         { """{"type": "demo", "runAt": "tomorrow"}""", 400, "runAt must be an ISO 8601" },
+        { """{"type": "demo", "runAt": "2030-01-01T12:00:00"}""", 400, "runAt must be an ISO 8601" },
+        { """{"type": "demo", "runAt": "01/02/2030"}""", 400, "runAt must be an ISO 8601" },
         { """{"type": "demo", "name": "Jean"}""", 400, "Unknown field 'name'" },
         { """{"type": "demo", "type": "demo"}""", 400, "appears twice" },
         { """{"type": "demo", "payload": {"durationMs": -5}}""", 400, "payload.durationMs must be an integer" },
@@ -57,6 +59,20 @@ public sealed class BadInputApiTests : IClassFixture<ApiFactory>
         using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent("{\"type\": \"demo\", \"payload\": {\"x\": " + deep + "}}"));
 
         await AssertProblemAsync(response, 400, "nested deeper than 64");
+    }
+
+    [Fact]
+    public async Task Post_PayloadAtTheDepthLimit_IsStoredAndServed_OneDeeperIsA400()
+    {
+        static string Nested(int depth) => string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
+
+        using var atLimit = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent(Nested(64)));
+        using var envelope = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent("{\"type\": \"demo\", \"runAt\": \"2099-01-01T00:00:00Z\", \"payload\": " + Nested(64) + "}"));
+        using var deeper = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent("{\"type\": \"demo\", \"payload\": " + Nested(65) + "}"));
+        using var list = await _client.GetAsync(new Uri("/tasks?state=all", UriKind.Relative));
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.OK), (atLimit.StatusCode, envelope.StatusCode, list.StatusCode));
+        await AssertProblemAsync(deeper, 400, "nested deeper than 64");
     }
 
     [Fact]

@@ -9,6 +9,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 {
     private readonly TempDirectory _directory = new();
 
+    /// <summary>The SQLite database this server uses (for tests that prepare data in it directly).</summary>
+    public string ConnectionString => _directory.SqliteConnectionString;
+
     /// <summary>Extra settings, as --TaskSystem:X value would give.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {

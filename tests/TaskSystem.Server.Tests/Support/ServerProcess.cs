@@ -41,10 +41,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the server and waits until it answers /health/live.</summary>
-    public static async Task<ServerProcess> StartAsync(params string[] settings)
+    /// <summary>Starts the server on a free loopback port and waits until it answers /health/live.</summary>
+    public static Task<ServerProcess> StartAsync(params string[] settings) => StartAsync(FreeAddress(), settings);
+
+    /// <summary>Starts the server at <paramref name="address"/> (to restart one where clients expect it) and waits until it answers.</summary>
+    public static async Task<ServerProcess> StartAsync(Uri address, params string[] settings)
     {
-        var server = Launch(settings);
+        var server = Launch(address, settings);
         try
         {
             await Eventually.Until(() => server.IsLiveAsync(), live => live, TimeSpan.FromSeconds(30), "the server to answer /health/live");
@@ -58,10 +61,10 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server without waiting for it (for start-up failures).</summary>
-    public static ServerProcess Launch(params string[] settings)
+    public static ServerProcess Launch(params string[] settings) => Launch(FreeAddress(), settings);
+
+    private static ServerProcess Launch(Uri address, string[] settings)
     {
-        var port = FreePort();
-        var address = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -147,11 +150,12 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private static int FreePort()
+    /// <summary>An address on a loopback port that nothing listens on now.</summary>
+    public static Uri FreeAddress()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
     }
 
     public async ValueTask DisposeAsync()

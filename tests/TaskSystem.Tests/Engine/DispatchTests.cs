@@ -96,6 +96,39 @@ public sealed class DispatchTests
     }
 
     [Fact]
+    public async Task HandlerReturningAResultItAlreadyDisposed_FailsItsTask_AndTheWorkerGoesOn()
+    {
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("bad", (_, _) =>
+                {
+                    using var document = JsonDocument.Parse("""{"x": 1}""");
+                    return ValueTask.FromResult<JsonElement?>(document.RootElement);
+                })
+                .AddHandler("ok", (_, _) => Task.CompletedTask),
+            o => o.Concurrency = 1);
+
+        var bad = await host.EnqueueAsync("bad", change: r => r with { MaxAttempts = 1 });
+        var next = await host.EnqueueAsync("ok");
+
+        var failed = await host.WaitForStateAsync(bad.Id, TaskState.Failed);
+        await host.WaitForStateAsync(next.Id, TaskState.Succeeded);
+        Assert.Contains("ObjectDisposedException", failed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandlerReturningAResultOverTheLimits_FailsWithAMessage()
+    {
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("big", (_, _) => ValueTask.FromResult<JsonElement?>(JsonSerializer.SerializeToElement(new { blob = new string('x', 5000) }))),
+            o => o.MaxPayloadBytes = 1000);
+
+        var task = await host.EnqueueAsync("big", change: r => r with { MaxAttempts = 1 });
+
+        var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
+        Assert.Contains("result was refused", failed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ScheduledTask_WaitsForItsRunAt()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -55,9 +55,7 @@ public sealed class FailureTests
 
         var task = await host.EnqueueAsync("t", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 1 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-
-        // The timeout timer is armed just after the handler's synchronous start: step the clock until it has fired.
-        await Eventually.Until(() => { time.Advance(TimeSpan.FromSeconds(1)); return Volatile.Read(ref cancelled); });
+        time.Advance(TimeSpan.FromSeconds(5));
 
         var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
         Assert.True(cancelled);
@@ -89,18 +87,8 @@ public sealed class FailureTests
 
         var stubborn = await host.EnqueueAsync("stubborn", change: r => r with { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 2 });
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-
-        // The timeout timer is armed just after the handler's synchronous start: step the clock until it has fired.
-        await Eventually.Until(() =>
-        {
-            if (host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested)
-            {
-                return true;
-            }
-
-            time.Advance(TimeSpan.FromSeconds(1));
-            return false;
-        });
+        time.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.Until(() => host.Host.Services.GetService(typeof(RunningTasks)) is RunningTasks r && r.TryGet(stubborn.Id, out var e) && e!.Token.IsCancellationRequested);
         time.Advance(TimeSpan.FromSeconds(5));
 
         // The slot is free: another task runs while the abandoned handler still holds its task.
@@ -116,6 +104,27 @@ public sealed class FailureTests
         Assert.StartsWith("timed out", retried.Error, StringComparison.Ordinal);
         Assert.Equal(2, done.Attempt);
         Assert.False(overlapped);
+    }
+
+    [Fact]
+    public async Task SynchronousHandler_CheckingItsToken_IsTimedOut()
+    {
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler("cpu", (_, ct) =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                ct.ThrowIfCancellationRequested();
+                Thread.SpinWait(1000);
+            }
+
+            return Task.CompletedTask;
+        }));
+
+        var task = await host.EnqueueAsync("cpu", change: r => r with { Timeout = TimeSpan.FromMilliseconds(100), MaxAttempts = 1 });
+
+        var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed, TimeSpan.FromSeconds(8));
+        Assert.StartsWith("timed out", failed.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TaskSystem.Storage;
@@ -30,6 +32,39 @@ public sealed class LifecycleTests
             var released = (await store.TaskGetAsync(slow.Id, CancellationToken.None))!;
             Assert.Equal((TaskState.Queued, 0), (released.State, released.Attempt));
         }
+    }
+
+    [Fact]
+    public async Task Shutdown_WithAClaimInFlight_StillPutsItsTaskBackOrFinishesIt()
+    {
+        using var directory = new TempDirectory();
+        var runs = 0;
+        ClaimGate? gate = null;
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services
+            .AddTaskSystem(o => { o.ConnectionString = directory.SqliteConnectionString; o.NodeName = "test-node"; o.ShutdownTimeout = TimeSpan.FromSeconds(5); })
+            .AddHandler("t", async (_, ct) => { Interlocked.Increment(ref runs); await Task.Delay(200, ct); });
+        builder.Services.AddSingleton<ITaskStore>(_ =>
+        {
+            var wrapped = ClaimGate.Wrap(new SqliteTaskStore(directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance));
+            gate = wrapped.Gate;
+            return wrapped.Store;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var manager = host.Services.GetRequiredService<TaskManager>();
+        gate!.Hold = true;
+
+        var task = await manager.EnqueueAsync(new TaskRequest("t"));
+        await gate.Claimed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var stopping = host.StopAsync();
+        await Eventually.Until(() => !stopping.IsCompleted);
+        gate.Release.TrySetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var after = (await host.Services.GetRequiredService<ITaskStore>().TaskGetAsync(task.Id, CancellationToken.None))!;
+        Assert.Equal(1, runs);
+        Assert.Equal(TaskState.Succeeded, after.State);
     }
 
     [Fact]

@@ -122,30 +122,73 @@ public sealed class StopTests
     }
 
     [Fact]
-    public async Task StopRequest_ArrivingBeforeTheAttemptIsRegistered_IsStillApplied()
+    public void StopRequest_ArrivingBeforeTheAttemptIsRegistered_IsStillApplied()
     {
         var running = new RunningTasks(TimeProvider.System);
-        Assert.Null(running.RequestStop(7));
+        Assert.Null(running.RequestStop(7, claimId: 42));
 
-        using var execution = new TaskExecution(new TaskSystem.Storage.TaskRecord
-        {
-            Id = 7,
-            Type = "t",
-            Queue = "q",
-            Priority = 0,
-            PayloadJson = "{}",
-            State = TaskState.Running,
-            Attempt = 1,
-            MaxAttempts = 1,
-            Timeout = TimeSpan.FromMinutes(1),
-            CreatedAt = DateTimeOffset.UnixEpoch,
-            RunAt = DateTimeOffset.UnixEpoch,
-        });
+        using var execution = new TaskExecution(Running(id: 7, claimId: 42));
         running.Add(execution);
 
         Assert.True(execution.Token.IsCancellationRequested);
         Assert.True(execution.IsStopRequested);
-        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public void StalePendingStop_DoesNotStopALaterClaimOfTheSameTask()
+    {
+        // The stop found no attempt (its outcome was just written), then the task was retried and claimed again.
+        var running = new RunningTasks(TimeProvider.System);
+        Assert.Null(running.RequestStop(7, claimId: 1));
+
+        using var rerun = new TaskExecution(Running(id: 7, claimId: 2));
+        running.Add(rerun);
+
+        Assert.False(rerun.IsStopRequested);
+        Assert.False(rerun.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void CancellationCallbackThatThrows_NeverEscapesFromTheTimeoutTimerOrAStop()
+    {
+        var time = new FakeTimeProvider();
+        using var timedOut = new TaskExecution(Running(id: 1, claimId: 1));
+        timedOut.Token.Register(() => throw new InvalidOperationException("a handler's callback"));
+        timedOut.Start(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), _ => { });
+        using var stopped = new TaskExecution(Running(id: 2, claimId: 2));
+        stopped.Token.Register(() => throw new InvalidOperationException("a handler's callback"));
+
+        Assert.Null(Record.Exception(() => time.Advance(TimeSpan.FromSeconds(2))));
+        Assert.Null(Record.Exception(stopped.RequestStop));
+        Assert.True(timedOut.Token.IsCancellationRequested);
+        Assert.True(stopped.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Stop_HandlerBlockingItsThread_IsStillAbandonedAfterTheGracePeriod()
+    {
+        using var blocker = new ManualResetEventSlim();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await EngineHost.StartAsync(
+            b => b.AddHandler("blocking", (_, _) =>
+                {
+                    started.TrySetResult();
+                    blocker.Wait(CancellationToken.None); // blocks its thread and never looks at the token
+                    return Task.CompletedTask;
+                })
+                .AddHandler("next", (_, _) => Task.CompletedTask),
+            o => { o.Concurrency = 1; o.StopGracePeriod = TimeSpan.FromMilliseconds(300); });
+        var blocking = await host.EnqueueAsync("blocking");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var result = await host.Manager.StopAsync(blocking.Id).WaitAsync(TimeSpan.FromSeconds(10));
+        var next = await host.EnqueueAsync("next");
+        await host.WaitForStateAsync(next.Id, TaskState.Succeeded);
+
+        Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        Assert.Equal(RetryOutcome.PreviousAttemptRunning, (await host.Manager.RetryAsync(blocking.Id)).Outcome);
+        blocker.Set();
+        await Eventually.Until(async () => (await host.Manager.RetryAsync(blocking.Id)).Outcome, o => o == RetryOutcome.Queued);
     }
 
     [Fact]
@@ -164,4 +207,20 @@ public sealed class StopTests
 
         await host.WaitForStateAsync(task.Id, TaskState.Cancelled);
     }
+
+    private static TaskSystem.Storage.TaskRecord Running(long id, long claimId) => new()
+    {
+        Id = id,
+        Type = "t",
+        Queue = "q",
+        Priority = 0,
+        PayloadJson = "{}",
+        State = TaskState.Running,
+        Attempt = 1,
+        MaxAttempts = 1,
+        Timeout = TimeSpan.FromMinutes(1),
+        CreatedAt = DateTimeOffset.UnixEpoch,
+        RunAt = DateTimeOffset.UnixEpoch,
+        ClaimId = claimId,
+    };
 }

@@ -49,6 +49,21 @@ public sealed class TaskManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_PayloadNestedDeeperThanTheLimit_IsRefused_AndOneAtTheLimitReadsBack()
+    {
+        static JsonElement Nested(int depth) => JsonDocument.Parse(
+            string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth),
+            new JsonDocumentOptions { MaxDepth = 500 }).RootElement;
+
+        var error = await Assert.ThrowsAsync<TaskValidationException>(() => _host.Manager.EnqueueAsync(new TaskRequest("t") { Payload = Nested(65) }));
+        var accepted = await _host.Manager.EnqueueAsync(new TaskRequest("t") { Payload = Nested(64) });
+
+        Assert.Contains("nested deeper than 64", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTooLarge);
+        Assert.Equal(accepted.Id, (await _host.Manager.GetAsync(accepted.Id))!.Id);
+    }
+
+    [Fact]
     public async Task Enqueue_TypedPayload_IsSerializedCamelCase()
     {
         var task = await _host.Manager.EnqueueAsync("t", new { UserName = "jean" });

@@ -68,34 +68,44 @@ internal sealed partial class SqliteTaskStore : ITaskStore
 
             Directory.CreateDirectory(Path.GetDirectoryName(_databasePath)!);
             _fileLock = SqliteFileLock.Acquire(_databasePath);
-            var connection = new SqliteConnection(_writeConnectionString);
             try
             {
-                connection.Open();
-                using (var pragmas = connection.CreateCommand())
-                {
-                    // WAL lets readers run beside the writer; FULL fsyncs every commit: a 201 means on disk.
-                    pragmas.CommandText =
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;";
-                    pragmas.ExecuteNonQuery();
-                }
-
+                using var connection = OpenWriterConnection();
                 SqliteSchema.Migrate(connection);
             }
             catch
             {
-                connection.Dispose();
                 _fileLock.Dispose();
                 _fileLock = null;
                 throw;
             }
 
-            Volatile.Write(ref _writer, new SqliteWriter(connection, _logger));
+            Volatile.Write(ref _writer, new SqliteWriter(OpenWriterConnection, _logger));
             return _writer;
         }
         finally
         {
             _openLock.Release();
+        }
+    }
+
+    /// <summary>The writer's connection: WAL lets readers run beside it; FULL fsyncs a commit (a 201 means on disk).</summary>
+    private SqliteConnection OpenWriterConnection()
+    {
+        var connection = new SqliteConnection(_writeConnectionString);
+        try
+        {
+            connection.Open();
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText =
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;";
+            pragmas.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 
@@ -348,19 +358,31 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             for (var i = 0; i < applied.Length; i++)
             {
                 var completion = parameters.Completions[i];
-                applied[i] = context.Command(CompletionSql(completion.Kind))
-                    .Bind("$id", completion.Id)
-                    .Bind("$node", completion.Node)
-                    .Bind("$claim", completion.ClaimId)
-                    .Bind("$at", Ms(completion.At))
-                    .Bind("$result", completion.ResultJson)
-                    .Bind("$error", completion.Error)
-                    .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
-                    .ExecuteNonQuery() == 1;
+                try
+                {
+                    applied[i] = Complete(context, completion, completion.Kind, completion.Error);
+                }
+                catch (SqliteException exception) when (!SqliteErrors.IsEnvironmental(exception) && context.InTransaction)
+                {
+                    // This one outcome cannot be stored (a result SQLite refuses, say): record that instead, so that
+                    // one bad outcome does not hold back the others forever.
+                    applied[i] = Complete(context, completion, CompletionKind.Failed, $"the attempt's outcome could not be stored: {exception.Message}");
+                }
             }
 
             return applied;
-        }, cancellationToken, singleStatement: parameters.Completions.Count == 1);
+        }, cancellationToken, singleStatement: false);
+
+    private static bool Complete(SqliteWriteContext context, TaskCompletion completion, CompletionKind kind, string? error) =>
+        context.Command(CompletionSql(kind))
+            .Bind("$id", completion.Id)
+            .Bind("$node", completion.Node)
+            .Bind("$claim", completion.ClaimId)
+            .Bind("$at", Ms(completion.At))
+            .Bind("$result", kind == CompletionKind.Succeeded ? completion.ResultJson : null)
+            .Bind("$error", error)
+            .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
+            .ExecuteNonQuery() == 1;
 
     private const string AppendError =
         "json_insert(COALESCE(errors, '[]'), '$[#]', json_object('attempt', attempt, 'error', $error, 'at', $at))";

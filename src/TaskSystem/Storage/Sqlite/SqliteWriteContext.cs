@@ -12,6 +12,9 @@ internal sealed class SqliteWriteContext(SqliteConnection connection) : IDisposa
 
     public SqliteConnection Connection => connection;
 
+    /// <summary>False when SQLite itself ended the transaction (after an I/O error, say).</summary>
+    public bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0;
+
     /// <summary>A prepared command for this text, with no parameters bound.</summary>
     public SqliteCommand Command(string sql)
     {

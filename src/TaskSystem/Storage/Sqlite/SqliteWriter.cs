@@ -18,16 +18,20 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Channel<SqliteWriteOp> _queue = Channel.CreateUnbounded<SqliteWriteOp>(
         new UnboundedChannelOptions { SingleReader = true });
 
-    private readonly SqliteConnection _connection;
-    private readonly SqliteWriteContext _context;
+    private readonly Func<SqliteConnection> _open;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private SqliteConnection _connection;
+    private SqliteWriteContext _context;
     private bool _fullSync = true;
 
-    public SqliteWriter(SqliteConnection connection, ILogger logger)
+    /// <param name="open">Opens the writer connection with its pragmas (synchronous = FULL); used again if it wedges.</param>
+    /// <param name="logger">Where failed batches are logged.</param>
+    public SqliteWriter(Func<SqliteConnection> open, ILogger logger)
     {
-        _connection = connection;
-        _context = new SqliteWriteContext(connection);
+        _open = open;
+        _connection = open();
+        _context = new SqliteWriteContext(_connection);
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
@@ -88,9 +92,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             Log.StoreBatchFailed(_logger, batch.Count, exception);
             TryRollback();
+            var forCaller = SqliteErrors.ForCaller(exception);
             foreach (var operation in batch)
             {
-                operation.MarkFailed(exception);
+                operation.MarkFailed(forCaller);
             }
         }
     }
@@ -106,8 +111,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
             catch (Exception exception)
             {
-                operation.MarkFailed(exception);
-                return InTransaction();
+                operation.MarkFailed(SqliteErrors.ForCaller(exception));
+                return _context.InTransaction;
             }
 
             return true;
@@ -121,8 +126,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception exception)
         {
-            operation.MarkFailed(exception);
-            if (!InTransaction())
+            operation.MarkFailed(SqliteErrors.ForCaller(exception));
+            if (!_context.InTransaction)
             {
                 return false;
             }
@@ -148,13 +153,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    private bool InTransaction() => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
-
     private void Exec(string sql) => _context.Command(sql).ExecuteNonQuery();
 
     private void TryRollback()
     {
-        if (!InTransaction())
+        if (!_context.InTransaction)
         {
             return;
         }
@@ -165,8 +168,24 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (SqliteException)
         {
-            // Rolled back by SQLite itself in the meantime; nothing is left to undo.
+            // Checked below.
         }
+
+        if (_context.InTransaction)
+        {
+            // Still inside a transaction that cannot be rolled back: every later BEGIN would fail. Start afresh;
+            // closing the connection rolls the transaction back.
+            Reopen();
+        }
+    }
+
+    private void Reopen()
+    {
+        _context.Dispose();
+        _connection.Dispose();
+        _connection = _open();
+        _context = new SqliteWriteContext(_connection);
+        _fullSync = true;
     }
 
     public async ValueTask DisposeAsync()

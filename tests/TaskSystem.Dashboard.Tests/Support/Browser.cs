@@ -1,0 +1,98 @@
+using Microsoft.Playwright;
+
+namespace TaskSystem.Dashboard.Tests.Support;
+
+/// <summary>
+/// One headless Chromium for the test run: the system's own (Debian's chromium package), driven by Playwright
+/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage).
+/// </summary>
+public sealed class Browser : IAsyncLifetime
+{
+    /// <summary>Where Chromium is, unless <see cref="PathVariable"/> says otherwise.</summary>
+    public const string DefaultPath = "/usr/bin/chromium";
+
+    public const string PathVariable = "TASKSYSTEM_CHROMIUM";
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> _errors = [];
+
+    public static string ExecutablePath =>
+        Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } path ? path : DefaultPath;
+
+    public async Task InitializeAsync()
+    {
+        // Missing Chromium fails the tests (never skips them): a dashboard that was not tested must not look green.
+        if (!File.Exists(ExecutablePath))
+        {
+            throw new InvalidOperationException(
+                $"Chromium was not found at {ExecutablePath}: the dashboard's browser tests need it. " +
+                $"Install it (on Debian: apt-get install -y chromium; ./test.sh does that when run as root) " +
+                $"or set {PathVariable} to a Chromium or Chrome executable.");
+        }
+
+        // The child servers log only warnings; Playwright's own driver needs no browser download.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        _playwright = await Playwright.CreateAsync();
+
+        // LaunchAsync starts Chromium with a fresh temporary profile (user-data dir) and deletes it on close.
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        });
+    }
+
+    /// <summary>A new page in a new context: wide screen, light theme unless asked otherwise.</summary>
+    public async Task<IPage> NewPageAsync(Uri server, ViewportSize? viewport = null, ColorScheme colorScheme = ColorScheme.Light)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = server.ToString(),
+            ViewportSize = viewport ?? Viewports.Wide,
+            ColorScheme = colorScheme,
+            Locale = "en-GB",
+            TimezoneId = "UTC",
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var errors = _errors.GetOrCreateValue(page);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Enqueue(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Enqueue($"uncaught: {error}");
+        return page;
+    }
+
+    /// <summary>What a page wrote to its console as errors (failed requests included), for a test to assert on.</summary>
+    public IReadOnlyCollection<string> ConsoleErrors(IPage page) => [.. _errors.GetOrCreateValue(page)];
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+}
+
+public static class Viewports
+{
+    public static readonly ViewportSize Wide = new() { Width = 1366, Height = 900 };
+    public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
+}
