@@ -15,4 +15,15 @@ if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && c
     fi
 fi
 
+# The PostgreSQL tests start a throwaway server from PostgreSQL's binaries (or use TASKSYSTEM_TEST_POSTGRES). When
+# they are missing and this runs as root on Debian, they are installed once; otherwise those tests fail and say why.
+if [ -z "${TASKSYSTEM_TEST_POSTGRES:-}${TASKSYSTEM_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+    && [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then
+    echo "== installing postgresql (apt-get) for the PostgreSQL tests"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
+        echo "warning: postgresql could not be installed; the PostgreSQL tests will fail" >&2
+    fi
+fi
+
 dotnet test TaskSystem.slnx -c Release "$@"

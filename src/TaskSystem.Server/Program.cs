@@ -19,7 +19,8 @@ catch (OptionsValidationException exception)
     await Console.Error.WriteLineAsync("TaskSystem cannot start: invalid settings.\n  " + string.Join("\n  ", exception.Failures));
     return 2;
 }
-catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException
+    or TaskSystem.Storage.TaskStoreUnavailableException)
 {
     await Console.Error.WriteLineAsync($"TaskSystem cannot start: {exception.Message}");
     return 1;

@@ -26,6 +26,7 @@ internal static class ServerApplication
 
         builder.Services
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
+            .UsePostgreSql()
             .AddHandler<DemoHandler>(DemoHandler.Type);
         builder.Services.AddTaskSystemHttpApi();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);

@@ -17,6 +17,9 @@ namespace TaskSystem;
 public sealed class TaskManager
 {
     private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>The poll behind the "stopped" signal of another node: it matters only when that signal is lost.</summary>
+    private static readonly TimeSpan RemoteStopPollInterval = TimeSpan.FromMilliseconds(250);
     private readonly ITaskStore _store;
     private readonly HandlerRegistry _handlers;
     private readonly IServiceScopeFactory _scopes;
@@ -27,6 +30,7 @@ public sealed class TaskManager
     private readonly TimeProvider _time;
     private readonly QueueCounts _counts;
     private readonly TaskMetrics _metrics;
+    private readonly StopWaiters _stopWaiters;
 
     internal TaskManager(
         ITaskStore store,
@@ -38,7 +42,8 @@ public sealed class TaskManager
         TimeProvider time,
         QueueCounts counts,
         TaskMetrics metrics,
-        ITaskNotifier? notifier = null)
+        ITaskNotifier? notifier = null,
+        StopWaiters? stopWaiters = null)
     {
         _counts = counts;
         _metrics = metrics;
@@ -50,6 +55,7 @@ public sealed class TaskManager
         _wake = wake;
         _time = time;
         _notifier = notifier;
+        _stopWaiters = stopWaiters ?? new StopWaiters();
     }
 
     /// <summary>The task types this node has handlers for, sorted.</summary>
@@ -67,7 +73,7 @@ public sealed class TaskManager
         using var activity = TaskTracing.StartEnqueue(request.Type);
         var (task, payload) = Prepare(request, _time.GetUtcNow());
         var inserted = await InsertAsync([task], activity, cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(task.RunAt, cancellationToken).ConfigureAwait(false);
+        WakeDispatcher(task.RunAt);
         return ToInfo(inserted[0], payload);
     }
 
@@ -88,7 +94,7 @@ public sealed class TaskManager
         }
 
         var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
-        await SignalAvailableAsync(prepared.Min(p => p.Task.RunAt), cancellationToken).ConfigureAwait(false);
+        WakeDispatcher(prepared.Min(p => p.Task.RunAt));
         return [.. inserted.Select((record, i) => ToInfo(record, prepared[i].Payload))];
     }
 
@@ -214,9 +220,26 @@ public sealed class TaskManager
         }
         else if (_notifier is not null && task.Node is not null)
         {
-            await _notifier.NotifyStopAsync(task.Id, task.Node, cancellationToken).ConfigureAwait(false);
+            // Listen for the owner's "stopped" before telling it to stop, so that the answer cannot come first.
+            var stopped = _stopWaiters.Register(task.Id);
+            try
+            {
+                await _notifier.NotifyStopAsync(task.Id, task.Node, cancellationToken).ConfigureAwait(false);
+                return await PollStopAsync(task, deadline, wait, stopped.Task, RemoteStopPollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _stopWaiters.Release(task.Id, stopped);
+            }
         }
 
+        return await PollStopAsync(task, deadline, wait, signal: null, StopPollInterval, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the task until it no longer runs, or the wait is over; between reads, waits for the poll interval or the signal.</summary>
+    private async Task<StopResult> PollStopAsync(
+        TaskRecord task, long deadline, TimeSpan wait, Task? signal, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var current = await _store.TaskGetAsync(task.Id, cancellationToken).ConfigureAwait(false);
@@ -241,7 +264,11 @@ public sealed class TaskManager
                 return new StopResult(StopOutcome.Pending, ToInfo(current));
             }
 
-            await Task.Delay(StopPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            // A signal that already came is spent: from now on only the poll paces the reads.
+            signal = signal is { IsCompleted: true } ? null : signal;
+            var poll = Task.Delay(pollInterval, _time, cancellationToken);
+            await (signal is null ? poll : Task.WhenAny(poll, signal)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -257,7 +284,7 @@ public sealed class TaskManager
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
-            await SignalAvailableAsync(null, cancellationToken).ConfigureAwait(false);
+            WakeDispatcher(null);
         }
 
         return new RetryResult(result.Outcome, result.Task is null ? null : ToInfo(result.Task));
@@ -267,8 +294,11 @@ public sealed class TaskManager
     public Task<IReadOnlyList<NodeRecord>> NodesAsync(CancellationToken cancellationToken = default) =>
         _store.NodesListAsync(cancellationToken);
 
-    /// <summary>Wakes the local dispatcher (at the run-at time of a delayed task) and tells the other nodes.</summary>
-    private async ValueTask SignalAvailableAsync(DateTimeOffset? runAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Wakes the local dispatcher (at the run-at time of a delayed task). Other nodes were told by the store,
+    /// in the commit that made the tasks ready.
+    /// </summary>
+    private void WakeDispatcher(DateTimeOffset? runAt)
     {
         if (runAt is { } at && at > _time.GetUtcNow())
         {
@@ -277,11 +307,6 @@ public sealed class TaskManager
         else
         {
             _wake.Set();
-        }
-
-        if (_notifier is not null)
-        {
-            await _notifier.NotifyTasksAvailableAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -58,6 +58,12 @@ public sealed class TaskSystemOptions
     /// <summary>How often a node looks for expired leases of other nodes (multi-node stores only). Default 5 seconds.</summary>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// PostgreSQL: the most pooled connections this node opens to the database, for requests, claims and writes
+    /// (the LISTEN connection comes on top). Overrides <c>Maximum Pool Size</c> in the connection string. Default 20.
+    /// </summary>
+    public int MaxPoolSize { get; set; } = 20;
+
     /// <summary>The largest payload, in bytes of UTF-8 JSON. Default 1 MiB.</summary>
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 

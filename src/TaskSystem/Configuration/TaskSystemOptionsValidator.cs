@@ -20,6 +20,7 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
         }
 
         Range(errors, "Concurrency", options.Concurrency, 1, 1024);
+        Range(errors, "MaxPoolSize", options.MaxPoolSize, 2, 1000);
         Range(errors, "DefaultMaxAttempts", options.DefaultMaxAttempts, 1, TaskRules.MaxAttempts);
         Range(errors, "MaxPayloadBytes", options.MaxPayloadBytes, 2, 64 * 1024 * 1024);
         Range(errors, "MaxJsonDepth", options.MaxJsonDepth, 2, 256);

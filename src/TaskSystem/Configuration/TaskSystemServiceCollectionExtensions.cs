@@ -67,6 +67,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();
+        services.AddSingleton<StopWaiters>();
         services.AddSingleton(sp => new WorkerSlots(sp.GetRequiredService<EngineSettings>().Concurrency, sp.GetRequiredService<WakeSignal>()));
         services.AddSingleton(sp => new QueueCounts(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.MaxQueued));
         services.AddSingleton<TaskMetrics>();
@@ -88,7 +89,8 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<QueueCounts>(),
             sp.GetRequiredService<TaskMetrics>(),
-            sp.GetRequiredService<ITaskStore>() as ITaskNotifier));
+            sp.GetRequiredService<ITaskStore>() as ITaskNotifier,
+            sp.GetRequiredService<StopWaiters>()));
         return new TaskSystemBuilder(services);
     }
 

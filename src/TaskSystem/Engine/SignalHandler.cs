@@ -2,8 +2,8 @@ using TaskSystem.Storage;
 
 namespace TaskSystem.Engine;
 
-/// <summary>Turns other nodes' signals into local actions: wake the dispatcher, or stop an attempt running here.</summary>
-internal sealed class SignalHandler(WakeSignal wake, RunningTasks running) : ITaskSignalHandler
+/// <summary>Turns other nodes' signals into local actions: wake the dispatcher, stop an attempt running here, end a wait for a stop.</summary>
+internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopWaiters stopWaiters) : ITaskSignalHandler
 {
     public void OnTasksAvailable() => wake.Set();
 
@@ -14,4 +14,6 @@ internal sealed class SignalHandler(WakeSignal wake, RunningTasks running) : ITa
             execution!.RequestStop();
         }
     }
+
+    public void OnTaskStopped(long taskId) => stopWaiters.Signal(taskId);
 }

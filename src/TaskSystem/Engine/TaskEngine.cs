@@ -35,6 +35,7 @@ internal sealed class TaskEngine(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await ClaimNodeNameAsync(cancellationToken).ConfigureAwait(false);
         await maintenance.RecoverAsync(store.Capabilities.SingleProcess, cancellationToken).ConfigureAwait(false);
         maintenance.MarkStarted();
         await maintenance.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
@@ -121,6 +122,23 @@ internal sealed class TaskEngine(
     }
 
     public void Dispose() => _listening.Dispose();
+
+    /// <summary>
+    /// Recovery takes back every task left running under this node's name, so two live nodes must never share
+    /// one. A name whose heartbeat is older than a lease belongs to a node that is gone (a crash of this one, say)
+    /// and is free. With a single-process store the file lock already proves that nobody else is alive.
+    /// </summary>
+    private async Task ClaimNodeNameAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var staleBefore = store.Capabilities.SingleProcess ? DateTimeOffset.MaxValue : now - settings.LeaseDuration;
+        if (!await store.NodeStartAsync(new NodeStartParams(settings.Node, now, staleBefore, settings.Concurrency), cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException(
+                $"Another live node is named '{settings.Node}' (it sent a heartbeat within the last {settings.LeaseDuration}). " +
+                "Give every node its own TaskSystem:NodeName; a crashed node's name is free again once its heartbeat is older than TaskSystem:LeaseDuration.");
+        }
+    }
 
     private async Task<bool> AllFinalizedWithinAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -3,12 +3,12 @@ namespace TaskSystem.Storage;
 /// <summary>
 /// Signals between nodes that share a store (LISTEN/NOTIFY on PostgreSQL). Signals only wake things up: each
 /// one has a slow poll behind it, so a lost signal delays work and never loses it. Single-process stores have none.
+/// The "tasks are ready" signal has no method here: the store sends it in the same commit as the insert or retry
+/// that made them ready, so it costs no round trip, is sent only if that commit happened, and is coalesced
+/// with the group commit (one signal for many inserts).
 /// </summary>
 public interface ITaskNotifier
 {
-    /// <summary>Tells every node that tasks were enqueued or put back in the queue. May be coalesced.</summary>
-    ValueTask NotifyTasksAvailableAsync(CancellationToken cancellationToken);
-
     /// <summary>Tells <paramref name="node"/> that a task it runs has a stop request.</summary>
     ValueTask NotifyStopAsync(long taskId, string node, CancellationToken cancellationToken);
 
@@ -24,4 +24,7 @@ public interface ITaskSignalHandler
 
     /// <summary>A stop was requested for a task this node may run.</summary>
     void OnStopRequested(long taskId);
+
+    /// <summary>A task with a stop request no longer runs (stopped, finished, or taken back from a lost node).</summary>
+    void OnTaskStopped(long taskId);
 }

@@ -15,7 +15,8 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>
     /// Inserts tasks and returns them with ids, in order. Returns only after the rows are durable;
-    /// concurrent callers may share one commit.
+    /// concurrent callers may share one commit. A store shared by several nodes also tells them, in that commit,
+    /// that tasks are ready (see <see cref="ITaskNotifier"/>).
     /// </summary>
     Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken);
 
@@ -67,7 +68,7 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken);
 
-    /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts.</summary>
+    /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts (telling other nodes, as an insert does).</summary>
     Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken);
 
     /// <summary>
@@ -79,6 +80,13 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>Ids of tasks running on the node that have a stop request (the slow path behind the signal).</summary>
     Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims the node's name at start, before recovery takes back the tasks left under that name: records the node
+    /// unless another node holds the name with a heartbeat at or after <see cref="NodeStartParams.StaleBefore"/>.
+    /// Returns false, changing nothing, when the name is held by a live node.
+    /// </summary>
+    Task<bool> NodeStartAsync(NodeStartParams parameters, CancellationToken cancellationToken);
 
     /// <summary>Records that the node is alive and extends the lease of every task it runs.</summary>
     Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken);

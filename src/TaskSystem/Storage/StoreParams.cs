@@ -137,3 +137,10 @@ public sealed record FinishedBucket(DateTimeOffset Start, TaskState State, long 
 /// <param name="FinishedBefore">Delete tasks that finished before this time.</param>
 /// <param name="Limit">At most this many in one call.</param>
 public sealed record TasksDeleteFinishedParams(DateTimeOffset FinishedBefore, int Limit);
+
+/// <summary>Parameters of <see cref="ITaskStore.NodeStartAsync"/>.</summary>
+/// <param name="Node">The starting node's name.</param>
+/// <param name="Now">The current time: the node's first heartbeat.</param>
+/// <param name="StaleBefore">A heartbeat before this is from a node that is gone, so its name is free.</param>
+/// <param name="Concurrency">The node's worker count.</param>
+public sealed record NodeStartParams(string Node, DateTimeOffset Now, DateTimeOffset StaleBefore, int Concurrency);

@@ -417,6 +417,30 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NodeStart_NameHeldByALiveNode_IsRefused_AndFreeOnceItsHeartbeatIsStale()
+    {
+        Assert.True(await Store.NodeStartAsync(new NodeStartParams("n1", T0, T0.AddSeconds(-30), 5), CancellationToken.None));
+        await Store.NodeHeartbeatAsync(new NodeHeartbeatParams("n1", T0.AddSeconds(10), T0.AddSeconds(40), T0, 5, 2), CancellationToken.None);
+
+        var whileAlive = await Store.NodeStartAsync(new NodeStartParams("n1", T0.AddSeconds(20), T0.AddSeconds(-10), 3), CancellationToken.None);
+        var otherName = await Store.NodeStartAsync(new NodeStartParams("n2", T0.AddSeconds(20), T0.AddSeconds(-10), 3), CancellationToken.None);
+        var afterItWentStale = await Store.NodeStartAsync(new NodeStartParams("n1", T0.AddSeconds(50), T0.AddSeconds(20), 3), CancellationToken.None);
+
+        Assert.Equal((false, true, true), (whileAlive, otherName, afterItWentStale));
+        var node = (await Store.NodesListAsync(CancellationToken.None)).Single(n => n.Name == "n1");
+        Assert.Equal(new NodeRecord("n1", T0.AddSeconds(50), T0.AddSeconds(50), 3, 0), node);
+    }
+
+    [Fact]
+    public async Task NodeStart_AfterACleanShutdown_IsFree()
+    {
+        await Store.NodeStartAsync(new NodeStartParams("n1", T0, T0.AddSeconds(-30), 5), CancellationToken.None);
+        await Store.NodeRemoveAsync("n1", CancellationToken.None);
+
+        Assert.True(await Store.NodeStartAsync(new NodeStartParams("n1", T0.AddSeconds(1), T0.AddSeconds(-29), 5), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TasksList_FiltersByStateTypeAndQueue_NewestFirst()
     {
         var ids = (await InsertAsync(Task(type: "a"), Task(type: "b", queue: "q2"), Task(type: "a"), Task(type: "b"))).Select(t => t.Id).ToArray();

@@ -537,6 +537,19 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             return ids;
         }, cancellationToken);
 
+    public Task<bool> NodeStartAsync(NodeStartParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync(context => context.Command("""
+            INSERT INTO nodes (name, started_at, heartbeat_at, concurrency, busy) VALUES ($node, $now, $now, $concurrency, 0)
+            ON CONFLICT (name) DO UPDATE SET
+                started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, concurrency = excluded.concurrency, busy = 0
+            WHERE nodes.heartbeat_at < $stale_before
+            """)
+            .Bind("$node", parameters.Node)
+            .Bind("$now", Ms(parameters.Now))
+            .Bind("$stale_before", Ms(parameters.StaleBefore))
+            .Bind("$concurrency", parameters.Concurrency)
+            .ExecuteNonQuery() == 1, cancellationToken, singleStatement: true);
+
     public Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
         WriteAsync(context =>
         {

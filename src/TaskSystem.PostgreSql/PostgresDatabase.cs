@@ -1,0 +1,103 @@
+using Npgsql;
+
+namespace TaskSystem.PostgreSql;
+
+/// <summary>
+/// The pooled connections of one node, and the one rule for their failures: a database out of reach becomes
+/// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
+/// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
+/// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
+/// </summary>
+internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlConnection, CancellationToken, Task> migrate) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _migrating = new(1, 1);
+    private volatile bool _migrated;
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>
+    /// Migrates the schema once, before the first operation: the engine calls it at start, and an application may
+    /// enqueue before it starts the engine, as it may on SQLite.
+    /// </summary>
+    public Task EnsureMigratedAsync(CancellationToken cancellationToken) =>
+        _migrated ? Task.CompletedTask : RunAsync<bool>((_, _) => Task.FromResult(true), retryAfterSend: false, onUncertain: null, cancellationToken);
+
+    private async Task MigrateOnceAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await _migrating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_migrated)
+            {
+                await migrate(connection, cancellationToken).ConfigureAwait(false);
+                _migrated = true;
+            }
+        }
+        finally
+        {
+            _migrating.Release();
+        }
+    }
+
+    public Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        RunAsync(read, retryAfterSend: true, onUncertain: null, cancellationToken);
+
+    /// <param name="write">The write.</param>
+    /// <param name="onUncertain">Called when the write failed after it was sent: it may or may not have committed.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public Task<T> WriteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> write, Action? onUncertain, CancellationToken cancellationToken) =>
+        RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken);
+
+    private async Task<T> RunAsync<T>(
+        Func<NpgsqlConnection, CancellationToken, Task<T>> work, bool retryAfterSend, Action? onUncertain, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            NpgsqlConnection connection;
+            try
+            {
+                connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                dataSource.Clear();
+                if (attempt == 1)
+                {
+                    continue;
+                }
+
+                throw PostgresErrors.Unavailable(exception);
+            }
+
+            await using (connection.ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!_migrated)
+                    {
+                        await MigrateOnceAsync(connection, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return await work(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
+                {
+                    dataSource.Clear();
+                    if (attempt == 1 && retryAfterSend)
+                    {
+                        continue;
+                    }
+
+                    onUncertain?.Invoke();
+                    throw PostgresErrors.Unavailable(exception);
+                }
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _migrating.Dispose();
+        return dataSource.DisposeAsync();
+    }
+}

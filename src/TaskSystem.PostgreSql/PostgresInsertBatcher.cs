@@ -1,0 +1,201 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using TaskSystem.Storage;
+using static TaskSystem.PostgreSql.PostgresRows;
+
+namespace TaskSystem.PostgreSql;
+
+/// <summary>
+/// Group commit for inserts. A 201 must mean committed, and a commit per request would cap a node at a few
+/// thousand tasks a second; so concurrent inserts queue here and a few writer loops each take whatever has queued
+/// up and write it as one multi-row INSERT (one round trip, one commit), with the "tasks are ready" NOTIFY in the
+/// same implicit transaction. Nobody is answered before that commit, and a commit whose outcome is unknown (the
+/// connection dropped) is answered as a failure, never as a success.
+/// </summary>
+internal sealed class PostgresInsertBatcher : IAsyncDisposable
+{
+    /// <summary>Bounds one statement so that a flood of inserts still commits, and answers, in steady steps.</summary>
+    private const int MaxTasksPerCommit = 2000;
+
+    /// <summary>Two statements in flight: one is being written while the next batch gathers and is sent.</summary>
+    private const int Writers = 2;
+
+    private const string InsertSql = """
+        INSERT INTO tasksystem_tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent)
+        SELECT * FROM unnest(@type::text[], @queue::text[], @priority::integer[], @payload::text[], @state::text[],
+                             @max_attempts::integer[], @timeout_ms::bigint[], @created_at::timestamptz[], @run_at::timestamptz[], @trace_parent::text[])
+        RETURNING id
+        """;
+
+    private readonly Channel<InsertRequest> _queue = Channel.CreateBounded<InsertRequest>(
+        new BoundedChannelOptions(16 * 1024) { FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly PostgresDatabase _database;
+    private readonly string _node;
+    private readonly ILogger _logger;
+    private readonly Task[] _loops;
+
+    public PostgresInsertBatcher(PostgresDatabase database, string node, ILogger logger)
+    {
+        _database = database;
+        _node = node;
+        _logger = logger;
+        _loops = [.. Enumerable.Range(0, Writers).Select(_ => Task.Run(RunAsync))];
+    }
+
+    public async Task<IReadOnlyList<TaskRecord>> InsertAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    {
+        if (tasks.Count == 0)
+        {
+            return [];
+        }
+
+        var request = new InsertRequest(tasks);
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException exception)
+        {
+            throw new ObjectDisposedException("The PostgreSQL store is closed.", exception);
+        }
+
+        return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<InsertRequest>();
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var rows = 0;
+            while (rows < MaxTasksPerCommit && _queue.Reader.TryRead(out var request))
+            {
+                batch.Add(request);
+                rows += request.Tasks.Count;
+            }
+
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<InsertRequest> batch)
+    {
+        try
+        {
+            var ids = await WriteAsync(batch).ConfigureAwait(false);
+            var offset = 0;
+            foreach (var request in batch)
+            {
+                request.Complete(ids, offset);
+                offset += request.Tasks.Count;
+            }
+        }
+        catch (Exception exception) when (batch.Count > 1 && !PostgresErrors.IsUnavailable(exception) && exception is not TaskStoreUnavailableException)
+        {
+            // The statement was atomic, so nothing was written: one bad request must not fail the others.
+            PostgresLog.InsertBatchSplit(_logger, batch.Count, exception);
+            foreach (var request in batch)
+            {
+                await CommitAsync([request]).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetException(exception);
+            }
+        }
+    }
+
+    private Task<long[]> WriteAsync(List<InsertRequest> batch) => _database.WriteAsync(async (connection, cancellationToken) =>
+    {
+        var tasks = batch.SelectMany(request => request.Tasks).ToList();
+        await using var command = new NpgsqlBatch(connection);
+        var insert = new NpgsqlBatchCommand(InsertSql);
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("type", [.. tasks.Select(t => t.Type)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("queue", [.. tasks.Select(t => t.Queue)]));
+        insert.Parameters.Add(new NpgsqlParameter<int[]>("priority", [.. tasks.Select(t => t.Priority)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("payload", [.. tasks.Select(t => t.PayloadJson)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("state", [.. tasks.Select(t => t.InitialState.ToWire())]));
+        insert.Parameters.Add(new NpgsqlParameter<int[]>("max_attempts", [.. tasks.Select(t => t.MaxAttempts)]));
+        insert.Parameters.Add(new NpgsqlParameter<long[]>("timeout_ms", [.. tasks.Select(t => (long)t.Timeout.TotalMilliseconds)]));
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created_at", [.. tasks.Select(t => Utc(t.CreatedAt))]));
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("run_at", [.. tasks.Select(t => Utc(t.RunAt))]));
+        insert.Parameters.Add(new NpgsqlParameter<string?[]>("trace_parent", [.. tasks.Select(t => t.TraceParent)]));
+        command.BatchCommands.Add(insert);
+        if (tasks.Exists(t => t.InitialState == TaskState.Queued))
+        {
+            // Sent by PostgreSQL at the commit of this batch's implicit transaction, and only if it commits.
+            var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @node)");
+            notify.Parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
+            notify.Parameters.Add(new NpgsqlParameter<string>("node", _node));
+            command.BatchCommands.Add(notify);
+        }
+
+        var ids = new long[tasks.Count];
+        var read = 0;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                ids[read++] = reader.GetInt64(0);
+            }
+        }
+
+        if (read != ids.Length)
+        {
+            throw new InvalidOperationException($"The insert returned {read} ids for {ids.Length} tasks.");
+        }
+
+        // Identity values are drawn in the order unnest yields the rows; sorting makes the mapping independent of
+        // the order RETURNING happens to use.
+        Array.Sort(ids);
+        return ids;
+    }, onUncertain: null, CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+    }
+
+    private sealed class InsertRequest(IReadOnlyList<NewTask> tasks)
+    {
+        public IReadOnlyList<NewTask> Tasks => tasks;
+
+        public TaskCompletionSource<IReadOnlyList<TaskRecord>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Complete(long[] ids, int offset)
+        {
+            var records = new TaskRecord[tasks.Count];
+            for (var i = 0; i < records.Length; i++)
+            {
+                var task = tasks[i];
+                records[i] = new TaskRecord
+                {
+                    Id = ids[offset + i],
+                    Type = task.Type,
+                    Queue = task.Queue,
+                    Priority = task.Priority,
+                    PayloadJson = task.PayloadJson,
+                    State = task.InitialState,
+                    Attempt = 0,
+                    MaxAttempts = task.MaxAttempts,
+                    Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
+                    CreatedAt = Utc(task.CreatedAt),
+                    RunAt = Utc(task.RunAt),
+                    TraceParent = task.TraceParent,
+                };
+            }
+
+            Completion.TrySetResult(records);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using Npgsql;
+
+namespace TaskSystem.PostgreSql;
+
+/// <summary>
+/// Versioned migrations, applied in order in one transaction under an advisory lock, so that nodes starting at the
+/// same moment take turns: the first migrates, the others find the schema current.
+/// </summary>
+/// <remarks>
+/// Payloads and results are <c>text</c>, not <c>jsonb</c>: the API has already checked that they are JSON, the store
+/// never looks inside them, and text keeps them byte for byte as sent, costs no parsing on the insert path, and
+/// accepts the <c>\u0000</c> escape that jsonb refuses. The error history is <c>jsonb</c> because the store appends to it.
+/// </remarks>
+internal static class PostgresSchema
+{
+    /// <summary>The advisory lock key of migrations (any constant: "TaskSyst" in ASCII).</summary>
+    private const long MigrationLock = 0x5461736B53797374;
+
+    private static readonly string[] Migrations =
+    [
+        // 1: tasks and nodes.
+        """
+        CREATE TABLE tasksystem_tasks (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            type text NOT NULL,
+            queue text NOT NULL,
+            priority integer NOT NULL,
+            payload text NOT NULL,
+            state text NOT NULL CHECK (state IN ('queued', 'scheduled', 'running', 'succeeded', 'failed', 'cancelled')),
+            attempt integer NOT NULL DEFAULT 0,
+            max_attempts integer NOT NULL,
+            timeout_ms bigint NOT NULL,
+            created_at timestamptz NOT NULL,
+            run_at timestamptz NOT NULL,
+            started_at timestamptz,
+            finished_at timestamptz,
+            result text,
+            error text,
+            errors jsonb,
+            node text,
+            claim_id bigint,
+            lease_expires_at timestamptz,
+            stop_requested boolean NOT NULL DEFAULT false,
+            trace_parent text
+        );
+        -- The queue, per type: a claim seeks each type it handles, so queued tasks of other types cost it nothing.
+        -- Only queued tasks are in it, so it stays small when work keeps up.
+        CREATE INDEX tasksystem_tasks_queued ON tasksystem_tasks (type, priority, run_at, id) WHERE state = 'queued';
+        -- Tasks waiting for a time: each claim promotes the due ones to queued with one range scan.
+        CREATE INDEX tasksystem_tasks_scheduled ON tasksystem_tasks (run_at) WHERE state = 'scheduled';
+        -- Running tasks by node: heartbeats, stop polls and rescues.
+        CREATE INDEX tasksystem_tasks_running ON tasksystem_tasks (node, lease_expires_at) WHERE state = 'running';
+        -- Listing and counting by state, newest first.
+        CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id);
+        -- Finished tasks by time: retention and throughput history.
+        CREATE INDEX tasksystem_tasks_finished ON tasksystem_tasks (finished_at) WHERE finished_at IS NOT NULL;
+        CREATE TABLE tasksystem_nodes (
+            name text PRIMARY KEY,
+            started_at timestamptz NOT NULL,
+            heartbeat_at timestamptz NOT NULL,
+            concurrency integer NOT NULL,
+            busy integer NOT NULL
+        );
+        """,
+    ];
+
+    public static int LatestVersion => Migrations.Length;
+
+    public static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLock})", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS tasksystem_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", cancellationToken)
+            .ConfigureAwait(false);
+
+        await using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM tasksystem_migrations", connection))
+        {
+            var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            if (current > Migrations.Length)
+            {
+                throw new InvalidOperationException(
+                    $"The database has TaskSystem schema version {current}, newer than this TaskSystem knows ({Migrations.Length}). Upgrade TaskSystem.");
+            }
+
+            for (var version = current + 1; version <= Migrations.Length; version++)
+            {
+                await ExecuteAsync(connection, Migrations[version - 1], cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"INSERT INTO tasksystem_migrations (version) VALUES ({version})", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,314 @@
+using Npgsql;
+using TaskSystem.Storage;
+using static TaskSystem.PostgreSql.PostgresRows;
+
+namespace TaskSystem.PostgreSql;
+
+/// <summary>The state changes: each one conditional on the state it expects, so races resolve in the database.</summary>
+internal sealed partial class PostgresTaskStore
+{
+    /// <summary>
+    /// Due scheduled tasks become queued, a bounded batch at a time; rows another node is promoting are skipped.
+    /// </summary>
+    private const string PromoteSql = """
+        UPDATE tasksystem_tasks SET state = 'queued'
+        WHERE id IN (
+            SELECT id FROM tasksystem_tasks
+            WHERE state = 'scheduled' AND run_at <= @now
+            ORDER BY run_at
+            LIMIT 1000
+            FOR UPDATE SKIP LOCKED)
+        """;
+
+    /// <summary>
+    /// One index seek per handled type (the first <c>@limit</c> of each, skipping rows other nodes are claiming),
+    /// merged into the global priority, run-at, id order; then the first <c>@limit</c> become running.
+    /// </summary>
+    private const string ClaimSql = $"""
+        WITH candidates AS (
+            SELECT c.id, c.priority, c.run_at
+            FROM unnest(@types::text[]) AS handled(type)
+            CROSS JOIN LATERAL (
+                SELECT id, priority, run_at FROM tasksystem_tasks
+                WHERE state = 'queued' AND type = handled.type
+                ORDER BY priority, run_at, id
+                LIMIT @limit
+                FOR UPDATE SKIP LOCKED) AS c),
+        picked AS (SELECT id FROM candidates ORDER BY priority, run_at, id LIMIT @limit)
+        UPDATE tasksystem_tasks AS t
+        SET state = 'running', attempt = t.attempt + 1, node = @node, claim_id = @claim,
+            started_at = @now, finished_at = NULL, lease_expires_at = @lease
+        FROM picked WHERE t.id = picked.id
+        RETURNING {AliasedColumns}
+        """;
+
+    /// <summary>
+    /// Every kind of outcome in one statement, so that the completer's batch is one round trip. For
+    /// succeeded, failed and cancelled the kind is the new state. A retry or release of a task with a stop
+    /// request ends cancelled instead.
+    /// </summary>
+    private const string CompleteSql = $"""
+        WITH done AS (
+        UPDATE tasksystem_tasks AS t SET
+            state = CASE
+                WHEN c.kind = 'retry' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'scheduled' END
+                WHEN c.kind = 'released' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'queued' END
+                ELSE c.kind END,
+            finished_at = CASE WHEN c.kind IN ('retry', 'released') AND NOT t.stop_requested THEN NULL ELSE c.at END,
+            result = CASE WHEN c.kind = 'succeeded' THEN c.result ELSE t.result END,
+            error = CASE
+                WHEN c.kind = 'succeeded' THEN NULL
+                WHEN c.kind = 'released' AND NOT t.stop_requested THEN t.error
+                ELSE c.error END,
+            errors = CASE WHEN c.kind IN ('retry', 'failed')
+                THEN COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', c.error, 'at', c.at_ms))
+                ELSE t.errors END,
+            run_at = CASE WHEN c.kind = 'retry' THEN COALESCE(c.run_at, c.at) ELSE t.run_at END,
+            attempt = CASE WHEN c.kind = 'released' AND NOT t.stop_requested THEN t.attempt - 1 ELSE t.attempt END,
+            lease_expires_at = NULL
+        FROM unnest(@id::bigint[], @node::text[], @claim::bigint[], @kind::text[], @at::timestamptz[], @at_ms::bigint[],
+                    @result::text[], @error::text[], @run_at::timestamptz[])
+            AS c(id, node, claim, kind, at, at_ms, result, error, run_at)
+        WHERE t.id = c.id AND t.state = 'running' AND t.node = c.node AND t.claim_id = c.claim
+        RETURNING t.id, t.stop_requested)
+        {NotifyStopped}
+        """;
+
+    /// <summary>
+    /// Ends the statement that took tasks out of running (rows <c>done</c>: id, stop_requested): returns their ids,
+    /// and for those with a stop request tells the node waiting on the stop, in the same commit.
+    /// </summary>
+    private const string NotifyStopped =
+        $"SELECT id, CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END FROM done";
+
+    private const string LostError = "'interrupted: node ' || COALESCE(t.node, '?') || ' was lost while it ran'";
+
+    private const string RescueSql = $"""
+        WITH picked AS (
+            SELECT id FROM tasksystem_tasks
+            WHERE state = 'running'
+              AND (@all_running OR (node <> @rescuer AND lease_expires_at < @now) OR node = @all_of_node::text)
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED),
+        done AS (
+        UPDATE tasksystem_tasks AS t SET
+            state = CASE WHEN t.stop_requested THEN 'cancelled' WHEN t.attempt >= t.max_attempts THEN 'failed' ELSE 'queued' END,
+            finished_at = CASE WHEN t.stop_requested OR t.attempt >= t.max_attempts THEN @now ELSE NULL END,
+            error = CASE WHEN t.stop_requested THEN 'stopped; its node was lost while it ran' ELSE {LostError} END,
+            errors = CASE WHEN t.stop_requested THEN t.errors
+                ELSE COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', {LostError}, 'at', @now_ms)) END,
+            lease_expires_at = NULL
+        FROM picked WHERE t.id = picked.id
+        RETURNING t.id, t.node, t.state, t.stop_requested)
+        SELECT id, node, state, CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END FROM done
+        """;
+
+    public async Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken)
+    {
+        var claimed = await _database.WriteAsync(async (connection, token) =>
+        {
+            await ReleaseUncertainClaimsAsync(connection, parameters.Now, token).ConfigureAwait(false);
+
+            // Promote, then claim: one round trip, one implicit transaction; the claim sees what the promotion queued.
+            await using var batch = new NpgsqlBatch(connection);
+            var promote = new NpgsqlBatchCommand(PromoteSql);
+            promote.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(parameters.Now)));
+            var claim = new NpgsqlBatchCommand(ClaimSql);
+            claim.Parameters.Add(new NpgsqlParameter<string>("node", parameters.Node));
+            claim.Parameters.Add(new NpgsqlParameter<long>("claim", parameters.ClaimId));
+            claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(parameters.Now)));
+            claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", Utc(parameters.LeaseExpiresAt)));
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. parameters.Types]));
+            claim.Parameters.Add(new NpgsqlParameter<int>("limit", parameters.Limit));
+            batch.BatchCommands.Add(promote);
+            batch.BatchCommands.Add(claim);
+            var tasks = new List<TaskRecord>();
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+            do
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    tasks.Add(ReadTask(reader));
+                }
+            }
+            while (await reader.NextResultAsync(token).ConfigureAwait(false));
+            return tasks;
+        }, () =>
+        {
+            // The claim may have committed without our hearing of it: those tasks would sit running under this node,
+            // their leases renewed by its heartbeat, run by nobody. Put them back at the next chance.
+            _uncertainClaims[parameters.ClaimId] = parameters.Node;
+            PostgresLog.ClaimUncertain(_logger);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // RETURNING gives no order: start them in queue order.
+        claimed.Sort(static (a, b) =>
+            a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority)
+            : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt)
+            : a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    /// <summary>Puts the tasks of claims with an unknown outcome back in the queue, as a release at shutdown would.</summary>
+    private async Task ReleaseUncertainClaimsAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_uncertainClaims.IsEmpty)
+        {
+            return;
+        }
+
+        var claims = _uncertainClaims.ToArray();
+        await using var command = new NpgsqlCommand("""
+            UPDATE tasksystem_tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'queued' END,
+                finished_at = CASE WHEN stop_requested THEN @now ELSE NULL END,
+                attempt = CASE WHEN stop_requested THEN attempt ELSE attempt - 1 END,
+                error = CASE WHEN stop_requested THEN 'stopped before it started' ELSE error END,
+                lease_expires_at = NULL
+            WHERE state = 'running' AND node = ANY(@nodes) AND claim_id = ANY(@claims)
+            """, connection)
+            .Bind("now", Utc(now))
+            .Bind("nodes", claims.Select(c => c.Value).Distinct().ToArray())
+            .Bind("claims", claims.Select(c => c.Key).ToArray());
+        var released = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var claim in claims)
+        {
+            _uncertainClaims.TryRemove(claim);
+        }
+
+        if (released > 0)
+        {
+            PostgresLog.UncertainClaimsReleased(_logger, released);
+        }
+    }
+
+    public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync<IReadOnlyList<bool>>(async (connection, token) =>
+        {
+            var completions = parameters.Completions;
+            await using var command = new NpgsqlCommand(CompleteSql, connection)
+                .Bind("id", completions.Select(c => c.Id).ToArray())
+                .Bind("node", completions.Select(c => c.Node).ToArray())
+                .Bind("claim", completions.Select(c => c.ClaimId).ToArray())
+                .Bind("kind", completions.Select(c => KindName(c.Kind)).ToArray())
+                .Bind("at", completions.Select(c => Utc(c.At)).ToArray())
+                .Bind("at_ms", completions.Select(c => Ms(c.At)).ToArray())
+                .Bind("result", completions.Select(c => c.ResultJson).ToArray())
+                .Bind("error", completions.Select(c => Text(c.Error)).ToArray())
+                .Bind("run_at", completions.Select(c => c.RunAt is { } runAt ? Utc(runAt) : (DateTimeOffset?)null).ToArray());
+            var applied = new HashSet<long>();
+            await using (var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    applied.Add(reader.GetInt64(0));
+                }
+            }
+
+            return [.. completions.Select(c => applied.Contains(c.Id))];
+        }, onUncertain: null, cancellationToken);
+
+    private static string KindName(CompletionKind kind) => kind switch
+    {
+        CompletionKind.Succeeded => "succeeded",
+        CompletionKind.Retry => "retry",
+        CompletionKind.Failed => "failed",
+        CompletionKind.Cancelled => "cancelled",
+        CompletionKind.Released => "released",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
+    };
+
+    public Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync(async (connection, token) =>
+        {
+            // Each statement sees the latest committed row (READ COMMITTED), so a claim racing the stop is seen by the
+            // next statement. A row that moved back to the queue in between (a retry) goes round again.
+            for (var round = 0; ; round++)
+            {
+                await using (var cancel = new NpgsqlCommand($"""
+                    UPDATE tasksystem_tasks SET state = 'cancelled', finished_at = @now, error = 'stopped before it started'
+                    WHERE id = @id AND state IN ('queued', 'scheduled')
+                    RETURNING {Columns}
+                    """, connection).Bind("id", parameters.Id).Bind("now", Utc(parameters.Now)))
+                {
+                    if (await ReadSingleTaskAsync(cancel, token).ConfigureAwait(false) is { } cancelled)
+                    {
+                        return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
+                    }
+                }
+
+                await using (var flag = new NpgsqlCommand($"""
+                    UPDATE tasksystem_tasks SET stop_requested = true WHERE id = @id AND state = 'running'
+                    RETURNING {Columns}
+                    """, connection).Bind("id", parameters.Id))
+                {
+                    if (await ReadSingleTaskAsync(flag, token).ConfigureAwait(false) is { } flagged)
+                    {
+                        return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
+                    }
+                }
+
+                await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+                var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
+                switch (task)
+                {
+                    case null:
+                        return new TaskCancelResult(TaskCancelOutcome.NotFound, null);
+                    case { State: TaskState.Cancelled }:
+                        return new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task);
+                    case { State: TaskState.Succeeded or TaskState.Failed }:
+                        return new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task);
+                    case not null when round >= 10:
+                        throw new InvalidOperationException($"Task {parameters.Id} kept changing state while being stopped; try again.");
+                }
+            }
+        }, onUncertain: null, cancellationToken);
+
+    public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync(async (connection, token) =>
+        {
+            // The NOTIFY rides in the same statement, so it is sent only if the task was queued, at its commit.
+            await using (var retry = new NpgsqlCommand($"""
+                WITH queued AS (
+                    UPDATE tasksystem_tasks SET state = 'queued', attempt = 0, run_at = @now, started_at = NULL, finished_at = NULL,
+                        result = NULL, error = NULL, stop_requested = false, claim_id = NULL, lease_expires_at = NULL
+                    WHERE id = @id AND state IN ('failed', 'cancelled')
+                    RETURNING {Columns})
+                SELECT *, pg_notify(@channel, @node)::text FROM queued
+                """, connection)
+                .Bind("id", parameters.Id)
+                .Bind("now", Utc(parameters.Now))
+                .Bind("channel", PostgresChannels.TasksReady)
+                .Bind("node", _node))
+            {
+                if (await ReadSingleTaskAsync(retry, token).ConfigureAwait(false) is { } queued)
+                {
+                    return new TaskRetryResult(RetryOutcome.Queued, queued);
+                }
+            }
+
+            await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+            var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
+            return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+        }, onUncertain: null, cancellationToken);
+
+    public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
+        {
+            await using var command = new NpgsqlCommand(RescueSql, connection)
+                .Bind("all_running", parameters.AllRunning)
+                .Bind("rescuer", parameters.Rescuer)
+                .Bind("now", Utc(parameters.Now))
+                .Bind("now_ms", Ms(parameters.Now))
+                .Bind("all_of_node", parameters.AllOfNode)
+                .Bind("limit", parameters.Limit);
+            var rescued = new List<RescuedTask>();
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            {
+                rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
+            }
+
+            return rescued;
+        }, onUncertain: null, cancellationToken);
+}

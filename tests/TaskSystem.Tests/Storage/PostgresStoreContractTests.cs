@@ -1,0 +1,202 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using TaskSystem.PostgreSql;
+using TaskSystem.Storage;
+using TaskSystem.Tests.Support;
+
+namespace TaskSystem.Tests.Storage;
+
+/// <summary>The store contract on PostgreSQL, a database per test; then what only a shared database has.</summary>
+public sealed class PostgresStoreContractTests : StoreContractTests
+{
+    private readonly List<ITaskStore> _extraStores = [];
+    private string _connectionString = null!;
+
+    protected override async Task<ITaskStore> CreateStoreAsync()
+    {
+        _connectionString = await PostgresDatabases.CreateAsync();
+        return Open();
+    }
+
+    protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+
+    private ITaskStore Open(string node = "test-node") =>
+        new PostgresTaskStore(_connectionString, maxPoolSize: 10, node, TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
+
+    private ITaskStore OpenExtra(string node)
+    {
+        var store = Open(node);
+        _extraStores.Add(store);
+        return store;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var store in _extraStores)
+        {
+            await store.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ConcurrentInserts_ShareCommits_AndAllAreDurable()
+    {
+        var inserts = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
+            Store.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None)));
+        await using var other = Open();
+
+        var counts = await other.TasksCountByStateAsync(CancellationToken.None);
+
+        Assert.Equal(500, inserts.Select(i => i[0].Id).Distinct().Count());
+        Assert.Equal(500L, counts[TaskState.Queued]);
+    }
+
+    [Fact]
+    public async Task TasksInsert_ManyAtOnce_ReturnsIdsInTheOrderGiven()
+    {
+        var inserted = await InsertAsync([.. Enumerable.Range(0, 50).Select(i => Task(payload: $$"""{"i":{{i}}}"""))]);
+
+        for (var i = 0; i < inserted.Count; i++)
+        {
+            Assert.Equal($$"""{"i":{{i}}}""", (await GetAsync(inserted[i].Id)).PayloadJson);
+        }
+    }
+
+    [Fact]
+    public async Task TasksInsert_KeepsThePayloadByteForByte_EvenWhatJsonbWouldRefuse()
+    {
+        const string Payload = """{"b": 1,  "a": "nul \u0000 here"}""";
+
+        var id = (await InsertAsync(Task(payload: Payload)))[0].Id;
+
+        Assert.Equal(Payload, (await GetAsync(id)).PayloadJson);
+    }
+
+    [Fact]
+    public async Task TasksComplete_ErrorWithANulCharacter_IsStoredReadably()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+
+        Assert.True(await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Failed, T0, Error: "bad\0byte")));
+
+        Assert.Equal("bad\uFFFDbyte", (await GetAsync(id)).Error);
+    }
+
+    [Fact]
+    public async Task TasksInsert_WithAnOffsetRunAt_IsStoredAsTheSameInstant()
+    {
+        var runAt = new DateTimeOffset(2030, 1, 1, 14, 0, 0, TimeSpan.FromHours(2));
+
+        var id = (await InsertAsync(Task(runAt: runAt)))[0].Id;
+
+        Assert.Equal(runAt, (await GetAsync(id)).RunAt);
+    }
+
+    [Fact]
+    public async Task Migrate_FromManyNodesAtOnce_Succeeds()
+    {
+        var stores = Enumerable.Range(0, 4).Select(i => OpenExtra($"m{i}")).ToList();
+        var fresh = await PostgresDatabases.CreateAsync();
+        var racing = Enumerable.Range(0, 4)
+            .Select(i => new PostgresTaskStore(fresh, 4, $"r{i}", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance))
+            .ToList();
+        _extraStores.AddRange(racing);
+
+        await System.Threading.Tasks.Task.WhenAll(racing.Select(s => s.MigrateAsync(CancellationToken.None)));
+        await System.Threading.Tasks.Task.WhenAll(stores.Select(s => s.MigrateAsync(CancellationToken.None)));
+
+        Assert.Empty(await racing[0].NodesListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TasksInsert_OnAFreshDatabase_BeforeMigrate_MigratesFirst()
+    {
+        var fresh = new PostgresTaskStore(await PostgresDatabases.CreateAsync(), 2, "early", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
+        _extraStores.Add(fresh);
+
+        var inserted = await fresh.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None);
+
+        Assert.Equal(TaskState.Queued, (await fresh.TaskGetAsync(inserted[0].Id, CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task Inserts_WakeOtherNodes_ButNotTheInsertingOne()
+    {
+        var listener = OpenExtra("listener");
+        var signals = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)listener).ListenAsync(signals, stop.Token);
+        await Eventually.Until(() => signals.Ready > 0, because: "the listener wakes its dispatcher once it listens");
+        var before = signals.Ready;
+
+        await OpenExtra("listener").TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None);
+        await InsertAsync(Task());
+
+        await Eventually.Until(() => signals.Ready == before + 1, because: "one wake-up, from the other node's insert");
+        await stop.CancelAsync();
+        await listening;
+    }
+
+    [Fact]
+    public async Task StopSignal_ReachesOnlyTheOwningNode()
+    {
+        var owner = new RecordingSignals();
+        var bystander = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = new[]
+        {
+            ((ITaskNotifier)OpenExtra("owner")).ListenAsync(owner, stop.Token),
+            ((ITaskNotifier)OpenExtra("bystander")).ListenAsync(bystander, stop.Token),
+        };
+        await Eventually.Until(() => owner.Ready > 0 && bystander.Ready > 0);
+
+        await ((ITaskNotifier)Store).NotifyStopAsync(42, "owner", CancellationToken.None);
+
+        await Eventually.Until(() => owner.Stops.Contains(42));
+        Assert.Empty(bystander.Stops);
+        await stop.CancelAsync();
+        await System.Threading.Tasks.Task.WhenAll(listening);
+    }
+
+    [Fact]
+    public async Task TaskWithAStopRequest_LeavingRunning_TellsEveryNode_ByCompletionOrRescue()
+    {
+        var waiting = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)OpenExtra("waiting")).ListenAsync(waiting, stop.Token);
+        await Eventually.Until(() => waiting.Ready > 0);
+        var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 2, node: "owner");
+        await ClaimAsync(limit: 1, node: "dead", claim: 2);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[2], T0), CancellationToken.None);
+
+        await CompleteAsync(new TaskCompletion(ids[0], "owner", 1, CompletionKind.Cancelled, T0, Error: "stopped"));
+        await CompleteAsync(new TaskCompletion(ids[1], "owner", 1, CompletionKind.Succeeded, T0));
+        await Store.TasksRescueAsync(new TasksRescueParams(T0.AddMinutes(1), "owner", 10), CancellationToken.None);
+
+        await Eventually.Until(() => waiting.Stopped.Count == 2, because: "the two stopped tasks were announced");
+        Assert.Equal([ids[0], ids[2]], waiting.Stopped.Order());
+        await stop.CancelAsync();
+        await listening;
+    }
+
+    private sealed class RecordingSignals : ITaskSignalHandler
+    {
+        private int _ready;
+
+        public int Ready => Volatile.Read(ref _ready);
+
+        public System.Collections.Concurrent.ConcurrentBag<long> Stops { get; } = [];
+
+        public void OnTasksAvailable() => Interlocked.Increment(ref _ready);
+
+        public void OnStopRequested(long taskId) => Stops.Add(taskId);
+
+        public System.Collections.Concurrent.ConcurrentBag<long> Stopped { get; } = [];
+
+        public void OnTaskStopped(long taskId) => Stopped.Add(taskId);
+    }
+}
