@@ -55,7 +55,11 @@ public sealed class PostgresServer : IAsyncDisposable
     public static Task<PostgresServer> SharedAsync() => Shared.Value;
 
     /// <summary>A throwaway server of the caller's own, which it may stop and start again.</summary>
-    public static async Task<PostgresServer> StartOwnAsync()
+    /// <param name="durable">
+    /// Keep PostgreSQL's fsync on (the benchmark measures durable work). Tests turn it off: their data is thrown away,
+    /// and a crash of the server process (not of the machine) loses nothing either way.
+    /// </param>
+    public static async Task<PostgresServer> StartOwnAsync(bool durable = false)
     {
         var binaries = FindBinaries();
         var directory = Path.Combine(Path.GetTempPath(), "tasksystem-pg-" + Guid.NewGuid().ToString("N")[..12]);
@@ -71,7 +75,7 @@ public sealed class PostgresServer : IAsyncDisposable
             }
 
             await RunAsync(asRoot, Path.Combine(binaries, "initdb"), ["-D", Path.Combine(directory, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
-            var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=5", directory, binaries) { Port = port, AsRoot = asRoot };
+            var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=5", directory, binaries) { Port = port, AsRoot = asRoot, Durable = durable };
             await server.StartServerAsync();
             StartWatchdog(server);
             return server;
@@ -87,6 +91,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public int Port { get; private init; }
 
     private bool AsRoot { get; init; }
+
+    private bool Durable { get; init; }
 
     /// <summary>Creates an empty database and returns a connection string to it.</summary>
     public async Task<string> CreateDatabaseAsync()
@@ -111,7 +117,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task StartServerAsync()
     {
         var directory = _directory ?? throw new InvalidOperationException("Only a server started by the tests can be started and stopped.");
-        var options = $"-p {Port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c full_page_writes=off";
+        var options = $"-p {Port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=400"
+            + (Durable ? "" : " -c fsync=off -c full_page_writes=off");
         return RunAsync(AsRoot, Path.Combine(_binaries!, "pg_ctl"),
             ["-D", Path.Combine(directory, "data"), "-o", options, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"]);
     }

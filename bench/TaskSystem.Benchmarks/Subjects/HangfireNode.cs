@@ -64,23 +64,26 @@ internal sealed class HangfireNode : IDisposable
 
     public double StartAndDrain(int count)
     {
-        var before = Succeeded();
+        var target = HangfireJobs.Executed + count;
         var clock = Stopwatch.StartNew();
         Start();
-        WaitSucceeded(before + count);
+        WaitDrained(target);
         return count / clock.Elapsed.TotalSeconds;
     }
 
-    public long Succeeded() => Storage.GetMonitoringApi().SucceededListCount();
-
-    public void WaitSucceeded(long total)
+    /// <summary>
+    /// Waits until the jobs ran and their state changes are stored: nothing enqueued or processing. (The storage's
+    /// succeeded list cannot be counted: Hangfire trims it to its last hundred entries.)
+    /// </summary>
+    public void WaitDrained(long executed)
     {
         var deadline = Stopwatch.StartNew();
-        while (Succeeded() < total)
+        var monitoring = Storage.GetMonitoringApi();
+        while (HangfireJobs.Executed < executed || monitoring.ProcessingCount() > 0 || monitoring.EnqueuedCount("default") > 0)
         {
             if (deadline.Elapsed > TimeSpan.FromMinutes(10))
             {
-                throw new TimeoutException($"Hangfire did not finish {total} jobs in 10 minutes.");
+                throw new TimeoutException($"Hangfire did not run {executed} jobs in 10 minutes.");
             }
 
             Thread.Sleep(5);

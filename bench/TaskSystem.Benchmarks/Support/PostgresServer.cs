@@ -2,7 +2,7 @@ namespace TaskSystem.Benchmarks.Support;
 
 /// <summary>
 /// A throwaway PostgreSQL server for the PostgreSQL workloads: the one the tests use (TASKSYSTEM_PG_BIN or
-/// /usr/lib/postgresql, or TASKSYSTEM_TEST_POSTGRES for an existing server), a database per subject.
+/// /usr/lib/postgresql, or TASKSYSTEM_TEST_POSTGRES for an existing server), with fsync on, a database per subject.
 /// </summary>
 internal sealed class PostgresServer : IAsyncDisposable
 {
@@ -17,7 +17,7 @@ internal sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer?> TryStartAsync()
     {
-        _server ??= await TaskSystem.TestSupport.PostgresServer.StartOwnAsync();
+        _server ??= await TaskSystem.TestSupport.PostgresServer.StartOwnAsync(durable: true);
         return new PostgresServer();
     }
 
