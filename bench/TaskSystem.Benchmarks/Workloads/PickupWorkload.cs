@@ -27,6 +27,25 @@ internal sealed class PickupWorkload : IWorkload
             MeasureHangfire(sqlite, Math.Min(samples, 30)).Report(context.Report, "pickup", "Hangfire SQLite pickup");
             context.Report.Ratio("pickup-sqlite-p50", theirs.Percentile(50) / ours.Percentile(50), "Hangfire in-memory p50 ÷ TaskSystem SQLite p50 (above 1: TaskSystem is faster)");
         }
+
+        if (await context.PostgresAsync() is not null)
+        {
+            // Two nodes on one database: one only enqueues (it is not started), the other runs; LISTEN/NOTIFY wakes it.
+            var database = PostgresServer.NewDatabase();
+            await using var runner = TaskSystemNode.Postgres(database, 5, "runner", b => b.UsePostgreSql());
+            await using var enqueuer = TaskSystemNode.Postgres(database, 5, "enqueuer", b => b.UsePostgreSql());
+            await runner.StartAsync();
+            var latencies = new Latencies();
+            for (var i = 0; i < samples; i++)
+            {
+                await Task.Delay(2);
+                var start = Stopwatch.GetTimestamp();
+                var task = await enqueuer.Manager.EnqueueAsync(new TaskRequest("probe"));
+                latencies.Add(Stopwatch.GetElapsedTime(start, await runner.Probes.WhenStarted(task.Id)));
+            }
+
+            latencies.Report(context.Report, "pickup", "TaskSystem PostgreSQL pickup, enqueued on another node");
+        }
     }
 
     public static async Task<Latencies> MeasureAsync(TaskSystemNode node, int samples)

@@ -35,6 +35,7 @@ internal sealed class StopWorkload : IWorkload
         using var memory = HangfireNode.InMemory(workers: 5);
         memory.Start();
         var theirs = new Latencies();
+        var missed = 0;
         for (var i = 0; i < Math.Min(samples, 50); i++)
         {
             var key = Guid.NewGuid().ToString("N");
@@ -42,10 +43,43 @@ internal sealed class StopWorkload : IWorkload
             await HangfireJobs.Probes.WhenStarted(key);
             var start = Stopwatch.GetTimestamp();
             memory.Client.Delete(id);
-            theirs.Add(Stopwatch.GetElapsedTime(start, await HangfireJobs.Probes.WhenCancelled(key)));
+            try
+            {
+                theirs.Add(Stopwatch.GetElapsedTime(start, await HangfireJobs.Probes.WhenCancelled(key).WaitAsync(TimeSpan.FromSeconds(10))));
+            }
+            catch (TimeoutException)
+            {
+                // Seen with Hangfire now and then: a deleted job whose token never fires. Counted, not waited for.
+                missed++;
+            }
         }
 
         theirs.Report(context.Report, "stop", "Hangfire in-memory delete → cancellation seen");
+        if (missed > 0)
+        {
+            context.Report.Add("stop", "Hangfire in-memory deletes never seen by the job (10 s)", missed, "jobs");
+        }
+
+        if (await context.PostgresAsync() is not null)
+        {
+            // The stop is sent to a node that is not the one running the task: flag in the database, then NOTIFY.
+            var database = PostgresServer.NewDatabase();
+            await using var runner = TaskSystemNode.Postgres(database, 5, "runner", b => b.UsePostgreSql());
+            await using var stopper = TaskSystemNode.Postgres(database, 5, "stopper", b => b.UsePostgreSql());
+            await runner.StartAsync();
+            var across = new Latencies();
+            for (var i = 0; i < Math.Min(samples, 100); i++)
+            {
+                var task = await runner.Manager.EnqueueAsync(new TaskRequest("wait"));
+                await runner.Probes.WhenStarted(task.Id);
+                var start = Stopwatch.GetTimestamp();
+                var stopping = stopper.Manager.StopAsync(task.Id);
+                across.Add(Stopwatch.GetElapsedTime(start, await runner.Probes.WhenCancelled(task.Id)));
+                await stopping;
+            }
+
+            across.Report(context.Report, "stop", "TaskSystem PostgreSQL stop sent to another node → cancellation seen");
+        }
         context.Report.Ratio("stop-sqlite-p50", theirs.Percentile(50) / ours.Percentile(50), "Hangfire in-memory p50 ÷ TaskSystem SQLite p50 (above 1: TaskSystem is faster)");
     }
 }
