@@ -1,11 +1,11 @@
 using System.Globalization;
-using TaskSystem.Server.Http;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using TaskSystem.Server.Configuration;
+using TaskSystem.Server.Http;
 
 namespace TaskSystem.Server.Security;
 
