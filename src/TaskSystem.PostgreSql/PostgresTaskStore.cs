@@ -115,25 +115,18 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
         }, cancellationToken);
 
     public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
-        _database.ReadAsync<IReadOnlyList<QueueStateCount>>(async (connection, token) =>
-        {
-            await using var command = new NpgsqlCommand("SELECT queue, state, COUNT(*) FROM tasksystem_tasks GROUP BY queue, state ORDER BY queue, state", connection);
-            var counts = new List<QueueStateCount>();
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            while (await reader.ReadAsync(token).ConfigureAwait(false))
-            {
-                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
-            }
+        CountQueueStatesAsync("SELECT queue, state, COUNT(*) FROM tasksystem_tasks GROUP BY queue, state ORDER BY queue, state", cancellationToken);
 
-            return counts;
-        }, cancellationToken);
-
+    /// <summary>Only unfinished states: the cost follows the queue, not the history.</summary>
     public Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken) =>
+        CountQueueStatesAsync(
+            "SELECT queue, state, COUNT(*) FROM tasksystem_tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state", cancellationToken);
+
+    /// <summary>Runs a query of (queue, state, count) rows.</summary>
+    private Task<IReadOnlyList<QueueStateCount>> CountQueueStatesAsync(string sql, CancellationToken cancellationToken) =>
         _database.ReadAsync<IReadOnlyList<QueueStateCount>>(async (connection, token) =>
         {
-            // Only unfinished states: the cost follows the queue, not the history.
-            await using var command = new NpgsqlCommand(
-                "SELECT queue, state, COUNT(*) FROM tasksystem_tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state", connection);
+            await using var command = new NpgsqlCommand(sql, connection);
             var counts = new List<QueueStateCount>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false))

@@ -240,35 +240,27 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<QueueStateCount>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT queue, state, COUNT(*) FROM tasks GROUP BY queue, state ORDER BY queue, state";
-            var counts = new List<QueueStateCount>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
-            }
+        ReadAsync<IReadOnlyList<QueueStateCount>>(connection => CountQueueStates(connection, "SELECT queue, state, COUNT(*) FROM tasks GROUP BY queue, state ORDER BY queue, state"), cancellationToken);
 
-            return counts;
-        }, cancellationToken);
-
+    /// <summary>Walks the (state, id) index over the three unfinished states only: finished rows are never read.</summary>
     public Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<QueueStateCount>>(connection =>
-        {
-            // Walks the (state, id) index over the three unfinished states only: finished rows are never read.
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT queue, state, COUNT(*) FROM tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state";
-            var counts = new List<QueueStateCount>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
-            }
+        ReadAsync<IReadOnlyList<QueueStateCount>>(connection => CountQueueStates(connection,
+            "SELECT queue, state, COUNT(*) FROM tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state"), cancellationToken);
 
-            return counts;
-        }, cancellationToken);
+    /// <summary>Runs a query of (queue, state, count) rows.</summary>
+    private static List<QueueStateCount> CountQueueStates(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var counts = new List<QueueStateCount>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            counts.Add(new QueueStateCount(reader.GetString(0), ParseState(reader.GetString(1)), reader.GetInt64(2)));
+        }
+
+        return counts;
+    }
 
     public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<FinishedBucket>>(connection =>
