@@ -64,7 +64,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var binaries = FindBinaries();
         var directory = Path.Combine(Path.GetTempPath(), "tasksystem-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = TaskSystem.TestSupport.LoopbackPort.Free();
         try
         {
             var asRoot = Environment.UserName == "root";
@@ -227,12 +227,6 @@ public sealed class PostgresServer : IAsyncDisposable
         launcher?.WaitForExit(5_000);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static Task RunAsync(bool asPostgresUser, string program, string[] arguments) =>
         asPostgresUser ? RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments]) : RunAsync(program, arguments);

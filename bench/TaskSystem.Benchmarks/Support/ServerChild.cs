@@ -25,7 +25,7 @@ internal sealed class ServerChild : IAsyncDisposable
     /// <summary>Starts the server and returns once /health/ready answers, with the time that took.</summary>
     public static async Task<(ServerChild Server, TimeSpan StartUp)> StartAsync(params string[] settings)
     {
-        var port = FreePort();
+        var port = TaskSystem.TestSupport.LoopbackPort.Free();
         var address = new Uri($"http://127.0.0.1:{port}");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TaskSystem.Server.dll"));
@@ -73,12 +73,6 @@ internal sealed class ServerChild : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -22,7 +22,7 @@ internal sealed class HttpWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var duration = context.Options.Duration(5, 0.5);
-        var port = FreePort();
+        var port = TaskSystem.TestSupport.LoopbackPort.Free();
         var app = ServerApplication.Create(
             [
                 "--urls", $"http://127.0.0.1:{port}",
@@ -67,10 +67,4 @@ internal sealed class HttpWorkload : IWorkload
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

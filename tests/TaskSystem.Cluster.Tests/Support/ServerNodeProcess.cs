@@ -39,7 +39,7 @@ public sealed class ServerNodeProcess : IAsyncDisposable
     /// <summary>Starts a node and waits until it answers as ready.</summary>
     public static async Task<ServerNodeProcess> StartAsync(string name, string connectionString, params string[] settings)
     {
-        var port = FreePort();
+        var port = TaskSystem.TestSupport.LoopbackPort.Free();
         var serverDll = Path.Combine(AppContext.BaseDirectory, "TaskSystem.Server.dll");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -130,10 +130,4 @@ public sealed class ServerNodeProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

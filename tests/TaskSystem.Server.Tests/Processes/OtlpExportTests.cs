@@ -39,7 +39,7 @@ public sealed class OtlpExportTests
 
         public FakeCollector()
         {
-            Address = $"http://127.0.0.1:{FreePort()}";
+            Address = $"http://127.0.0.1:{TaskSystem.TestSupport.LoopbackPort.Free()}";
             _listener.Prefixes.Add(Address + "/");
             _listener.Start();
             _ = Task.Run(ServeAsync);
@@ -70,12 +70,6 @@ public sealed class OtlpExportTests
             }
         }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
 
         public void Dispose() => _listener.Close();
     }

@@ -165,12 +165,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>An address on a loopback port that nothing listens on now.</summary>
-    public static Uri FreeAddress()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
-    }
+    public static Uri FreeAddress() => new($"http://127.0.0.1:{TaskSystem.TestSupport.LoopbackPort.Free()}");
 
     public async ValueTask DisposeAsync()
     {
