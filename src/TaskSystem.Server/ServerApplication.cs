@@ -1,5 +1,4 @@
 using TaskSystem.Server.Configuration;
-using TaskSystem.Server.Dashboard;
 using TaskSystem.Server.Diagnostics;
 using TaskSystem.Server.Handlers;
 using TaskSystem.Server.Health;
@@ -8,7 +7,10 @@ using TaskSystem.Server.Security;
 
 namespace TaskSystem.Server;
 
-/// <summary>Builds the server: settings, the TaskSystem engine with the demo handler, the HTTP API and health.</summary>
+/// <summary>
+/// Builds the server: a thin host over the TaskSystem library and its ASP.NET Core endpoints, with its own settings,
+/// API keys, telemetry, health probes and the demo handler.
+/// </summary>
 internal static class ServerApplication
 {
     /// <param name="args">Command-line arguments (settings such as --urls or --TaskSystem:Concurrency).</param>
@@ -27,24 +29,30 @@ internal static class ServerApplication
         builder.Services
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
             .UsePostgreSql()
-            .AddHandler<DemoHandler>(DemoHandler.Type);
-        builder.Services.AddTaskSystemHttpApi();
+            .AddHandler<DemoHandler>(DemoHandler.Type)
+            .AddAspNetCore();
+        builder.Services.AddServerHttp();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);
         builder.Services.AddTaskSystemTelemetry(builder.Configuration);
-        builder.Services.AddTaskSystemDashboard();
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
-        // The dashboard's static files come first and are served to anyone: they hold no data, and the page asks
-        // for a key. Every endpoint below needs an API key when TaskSystem:ApiKeys is set, unless it opts out with
-        // AllowAnonymous() as the health probes do.
-        app.UseTaskSystemDashboard();
+        // With TaskSystem:ApiKeys set, every endpoint needs a key (a fallback policy), but for those that opt out: the
+        // health probes, and the dashboard's page and files, which hold no data (the page asks for a key).
         app.UseTaskSystemSecurity();
-        app.MapTasksApi();
-        app.MapDashboardApi();
+        app.MapTaskSystemDashboard("/", dashboard =>
+        {
+            dashboard.LocalRequestsOnly = false;
+            dashboard.AssetsAllowAnonymous = true;
+        });
+        app.MapTaskSystemApi("/tasks", api =>
+        {
+            api.LocalRequestsOnly = false;
+            api.DefaultType = DemoHandler.Type;
+        });
         app.MapHealthApi();
         app.MapMetricsApi();
         mapExtra?.Invoke(app);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TaskSystem.Storage;
 
 namespace TaskSystem;
 
@@ -39,7 +40,31 @@ public sealed record TaskInfo(
     string? Error,
     string? Node,
     bool StopRequested,
-    IReadOnlyList<TaskAttemptError> Errors);
+    IReadOnlyList<TaskAttemptError> Errors)
+{
+    /// <summary>The public view of a stored row; <paramref name="payload"/> saves parsing the payload when the caller has it.</summary>
+    internal static TaskInfo From(TaskRecord record, JsonElement? payload = null) => new(
+        record.Id,
+        record.Type,
+        record.Queue,
+        record.Priority,
+        payload ?? ParseJson(record.PayloadJson),
+        record.State,
+        record.Attempt,
+        record.MaxAttempts,
+        record.Timeout,
+        record.CreatedAt,
+        record.RunAt,
+        record.StartedAt,
+        record.FinishedAt,
+        record.ResultJson is null ? null : ParseJson(record.ResultJson),
+        record.Error,
+        record.Node,
+        record.StopRequested,
+        ErrorHistory.Parse(record.ErrorsJson));
+
+    private static JsonElement ParseJson(string json) => JsonSerializer.Deserialize<JsonElement>(json, JsonLimits.ReadBack);
+}
 
 /// <summary>One failed attempt.</summary>
 /// <param name="Attempt">The attempt's number, from 1.</param>

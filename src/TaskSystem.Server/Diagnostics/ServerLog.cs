@@ -8,10 +8,4 @@ internal static partial class ServerLog
 
     [LoggerMessage(102, LogLevel.Error, "Unhandled error in {Method} {Path}")]
     public static partial void UnhandledError(ILogger logger, string method, string path, Exception exception);
-
-    [LoggerMessage(103, LogLevel.Warning, "The dashboard cannot read the store; open dashboards get no updates until it answers again")]
-    public static partial void DashboardWatchFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(104, LogLevel.Information, "The dashboard reads the store again")]
-    public static partial void DashboardWatchRecovered(ILogger logger);
 }

@@ -53,20 +53,10 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         var presented = result.Failure is not null;
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = presented ? "Bearer error=\"invalid_token\"" : "Bearer";
         var detail = presented
             ? $"{result.Failure!.Message} Send one of the keys of TaskSystem:ApiKeys as 'Authorization: Bearer KEY'."
             : "This endpoint needs an API key: send one of the keys of TaskSystem:ApiKeys as 'Authorization: Bearer KEY'.";
-        await ProblemWriter.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = detail,
-            },
-        });
+        await ServerProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, detail);
     }
 }

@@ -82,17 +82,8 @@ internal static class SecurityServiceCollectionExtensions
         var context = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await ProblemWriter.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too Many Requests",
-                Detail = $"Too many requests from this client (TaskSystem:RateLimitPerSecond). Try again in {seconds} s.",
-            },
-        });
+        await ServerProblems.WriteAsync(
+            context, StatusCodes.Status429TooManyRequests, $"Too many requests from this client (TaskSystem:RateLimitPerSecond). Try again in {seconds} s.");
     }
 }

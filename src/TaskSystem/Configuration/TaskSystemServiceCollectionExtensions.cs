@@ -79,18 +79,17 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<SignalHandler>();
         services.AddSingleton<TaskEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());
+        services.AddSingleton<TaskRequestValidator>();
+        services.AddSingleton<TaskStopper>();
+        services.AddSingleton<TaskEnqueuer>();
         services.AddSingleton(sp => new TaskManager(
             sp.GetRequiredService<ITaskStore>(),
             sp.GetRequiredService<HandlerRegistry>(),
-            sp.GetRequiredService<IServiceScopeFactory>(),
-            sp.GetRequiredService<IOptions<TaskSystemOptions>>(),
+            sp.GetRequiredService<TaskEnqueuer>(),
+            sp.GetRequiredService<TaskStopper>(),
             sp.GetRequiredService<RunningTasks>(),
-            sp.GetRequiredService<WakeSignal>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<QueueCounts>(),
-            sp.GetRequiredService<TaskMetrics>(),
-            sp.GetRequiredService<ITaskStore>() as ITaskNotifier,
-            sp.GetRequiredService<StopWaiters>()));
+            sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.NodeName));
         return new TaskSystemBuilder(services);
     }
 

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using TaskSystem.Server.Dashboard;
+using TaskSystem.AspNetCore.Dashboard;
 using TaskSystem.Server.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Dashboard;
@@ -144,7 +144,7 @@ public sealed class DashboardApiTests(ApiFactory factory) : IClassFixture<ApiFac
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("/dashboard/app.js", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("src=\"dashboard/app.js\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
         Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);

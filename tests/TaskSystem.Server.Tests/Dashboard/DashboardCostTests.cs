@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using TaskSystem.Server.Dashboard;
+using TaskSystem.AspNetCore.Dashboard;
 using TaskSystem.Server.Tests.Support;
 using Xunit.Abstractions;
 

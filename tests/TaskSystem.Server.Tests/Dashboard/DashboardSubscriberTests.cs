@@ -1,13 +1,13 @@
 using System.Text.Json.Serialization.Metadata;
-using TaskSystem.Server.Dashboard;
-using TaskSystem.Server.Http;
+using TaskSystem.AspNetCore.Dashboard;
+using TaskSystem.AspNetCore.Http;
 
 namespace TaskSystem.Server.Tests.Dashboard;
 
 /// <summary>What a slow client costs: at most the latest event of each name, however many were published.</summary>
 public sealed class DashboardSubscriberTests
 {
-    private static JsonTypeInfo<StatsResponse> StatsType => ServerJsonContext.Default.StatsResponse;
+    private static JsonTypeInfo<StatsResponse> StatsType => ApiJsonContext.Default.StatsResponse;
 
     private static StatsResponse Stats(long newest) =>
         new(DateTimeOffset.UnixEpoch, newest, newest, new Dictionary<string, long> { ["queued"] = newest });

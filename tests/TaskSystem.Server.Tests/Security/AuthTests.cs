@@ -98,7 +98,7 @@ public sealed class AuthTests(AuthTests.KeyedApi api) : IClassFixture<AuthTests.
         var fallback = await api.Factory.Services.GetRequiredService<IAuthorizationPolicyProvider>().GetFallbackPolicyAsync();
         static bool Open(RouteEndpoint e) => e.Metadata.GetMetadata<IAllowAnonymous>() is not null;
         static bool HoldsData(RouteEndpoint e) =>
-            new[] { "/tasks", "/metrics", "/dashboard/api" }.Any(prefix => e.RoutePattern.RawText!.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+            new[] { "/tasks", "/metrics", "/dashboard/api/" }.Any(prefix => e.RoutePattern.RawText!.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
 
         Assert.NotNull(fallback);
         Assert.Contains(endpoints, e => e.RoutePattern.RawText == "/metrics");

@@ -1,0 +1,130 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TaskSystem.AspNetCore.Http;
+
+namespace TaskSystem.AspNetCore.Dashboard;
+
+/// <summary>
+/// The dashboard's own JSON: the overview, the enqueue form's choices, and a server-sent-events stream of changes.
+/// Lists, details and actions go through <c>/tasks</c>, so the dashboard sees exactly what any client sees.
+/// </summary>
+internal static class DashboardApi
+{
+    private static readonly byte[] Ping = Encoding.UTF8.GetBytes(": ping\n\n");
+
+    /// <summary>
+    /// Maps the page at <c>{prefix}/</c>, its files under <c>{prefix}/dashboard/</c> and its data under
+    /// <c>{prefix}/dashboard/api/</c>. The page finds the data by relative URLs and the task API by the URL it is given.
+    /// </summary>
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string prefix, TaskSystemDashboardOptions options)
+    {
+        if (endpoints.ServiceProvider.GetService<DashboardEventHub>() is null)
+        {
+            throw new InvalidOperationException(
+                "MapTaskSystemDashboard needs the dashboard's services: call services.AddTaskSystem(...).AddAspNetCore() first.");
+        }
+
+        var root = prefix.TrimEnd('/');
+        var dashboard = endpoints.MapGroup(root);
+        var assets = dashboard.MapGroup("");
+        var tasksApi = options.ApiPath;
+        assets.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) => DashboardAssets.Instance.Page(request.PathBase + tasksApi));
+        foreach (var path in DashboardAssets.Instance.Paths)
+        {
+            // One route per file: any other path here is the app's (and its authorization's) to answer.
+            assets.MapMethods("/dashboard/" + path, [HttpMethods.Get, HttpMethods.Head], () => DashboardAssets.Instance.File(path));
+        }
+
+        if (root.Length > 0)
+        {
+            // The page's relative URLs need the trailing slash.
+            assets.MapMethods("", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) => Results.Redirect(request.PathBase + root + "/"));
+        }
+
+        var api = dashboard.MapGroup("/dashboard/api");
+        api.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
+        api.MapGet("/overview", OverviewAsync);
+        api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers()));
+        api.MapGet("/events", StreamEventsAsync);
+
+        if (options.AssetsAllowAnonymous)
+        {
+            // The files hold no data; the page asks for credentials when the data endpoints want them.
+            assets.AllowAnonymous();
+            EndpointAccess.Apply(api, options, "TaskSystem dashboard");
+        }
+        else
+        {
+            EndpointAccess.Apply(dashboard, options, "TaskSystem dashboard");
+        }
+
+        return dashboard;
+    }
+
+    private static async Task<Ok<OverviewResponse>> OverviewAsync(DashboardQueries queries, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await queries.ReadOverviewAsync(null, cancellationToken));
+
+    /// <summary>
+    /// <c>text/event-stream</c>: first <c>retry:</c>, then a <c>stats</c> and an <c>overview</c> event with the current
+    /// state, then each change as it is seen, and a comment every <see cref="DashboardTimings.Heartbeat"/>. Ends when the
+    /// client goes away or the server stops (clients reconnect).
+    /// </summary>
+    private static async Task StreamEventsAsync(
+        HttpContext context, DashboardEventHub hub, DashboardTimings timings, IHostApplicationLifetime lifetime, TimeProvider time)
+    {
+        using var subscriber = hub.Subscribe();
+        if (subscriber is null)
+        {
+            context.Response.Headers.RetryAfter = "10";
+            await Problems.Create(
+                StatusCodes.Status503ServiceUnavailable,
+                $"{DashboardEventHub.MaxSubscribers} event streams are open, the most this server serves; try again shortly.").ExecuteAsync(context);
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var token = stop.Token;
+        try
+        {
+            await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"retry: {(long)timings.Reconnect.TotalMilliseconds}\n\n"), token);
+            await response.Body.FlushAsync(token);
+            while (!token.IsCancellationRequested)
+            {
+                if (await subscriber.WaitAsync(timings.Heartbeat, time, token))
+                {
+                    foreach (var item in subscriber.Take())
+                    {
+                        await response.Body.WriteAsync(item.Frame, token);
+                    }
+                }
+                else
+                {
+                    await response.Body.WriteAsync(Ping, token);
+                }
+
+                await response.Body.FlushAsync(token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left, or the server is stopping: the stream just ends.
+        }
+        catch (IOException)
+        {
+            // The connection broke mid-write.
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using TaskSystem.AspNetCore.Diagnostics;
+using TaskSystem.AspNetCore.Http;
+
+namespace TaskSystem.AspNetCore.Dashboard;
+
+/// <summary>
+/// One per server process, whatever the number of open dashboards: while at least one stream is open, it reads the
+/// cheap figures every <see cref="DashboardTimings.Tick"/> (sooner after a write through this server), and broadcasts a
+/// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="DashboardTimings.OverviewInterval"/>
+/// while things change and at least every <see cref="DashboardTimings.OverviewRefresh"/>. With no stream open it reads nothing.
+/// Both intervals stretch with the cost of their reads, so that on a huge store the watcher still uses a small,
+/// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost.
+/// </summary>
+internal sealed class DashboardWatcher(
+    DashboardEventHub hub, DashboardQueries queries, DashboardTimings timings, TimeProvider time, ILogger<DashboardWatcher> logger)
+    : BackgroundService
+{
+    /// <summary>Ticks never come closer than this, however many writes poke the watcher.</summary>
+    private static readonly TimeSpan MinTickGap = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A tick waits at least this many times its own cost: the watcher stays under a tenth of a core on any store.</summary>
+    private const int LoadFactor = 10;
+
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        StatsResponse? stats = null;
+        OverviewResponse? overview = null;
+        var overviewAt = 0L;
+        var overviewCost = TimeSpan.Zero;
+        var overviewStale = true;
+        var failing = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (hub.Count == 0)
+            {
+                // Nobody watches: forget what was seen, so the next stream gets fresh figures.
+                stats = null;
+                overview = null;
+                await hub.WaitForPokeAsync(IdleWait, time, stoppingToken);
+                continue;
+            }
+
+            var started = time.GetTimestamp();
+            try
+            {
+                var fresh = hub.TakeNewSubscribers();
+                var current = await queries.ReadStatsAsync(stoppingToken);
+                if (!current.SameFiguresAs(stats))
+                {
+                    stats = current;
+                    overviewStale = true;
+                    hub.Publish("stats", current, ApiJsonContext.Default.StatsResponse);
+                }
+                else if (fresh.Count > 0)
+                {
+                    hub.Publish("stats", current, ApiJsonContext.Default.StatsResponse, fresh);
+                }
+
+                var sinceOverview = time.GetElapsedTime(overviewAt);
+                var overviewGap = overviewCost * LoadFactor * 2 > timings.OverviewInterval ? overviewCost * LoadFactor * 2 : timings.OverviewInterval;
+                if (overview is null || (overviewStale && sinceOverview >= overviewGap) || sinceOverview >= timings.OverviewRefresh)
+                {
+                    var overviewStarted = time.GetTimestamp();
+                    overview = await queries.ReadOverviewAsync(current, stoppingToken);
+                    overviewAt = time.GetTimestamp();
+                    overviewCost = time.GetElapsedTime(overviewStarted);
+                    overviewStale = false;
+                    hub.Publish("overview", overview, ApiJsonContext.Default.OverviewResponse);
+                }
+                else if (fresh.Count > 0)
+                {
+                    hub.Publish("overview", overview, ApiJsonContext.Default.OverviewResponse, fresh);
+                }
+
+                if (failing)
+                {
+                    failing = false;
+                    AspNetCoreLog.DashboardWatchRecovered(logger);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // The store is unreachable or busy: say so once, keep the streams open, try again next tick.
+                if (!failing)
+                {
+                    failing = true;
+                    AspNetCoreLog.DashboardWatchFailed(logger, exception);
+                }
+            }
+
+            var cost = time.GetElapsedTime(started);
+            var pause = cost * LoadFactor > MinTickGap ? cost * LoadFactor : MinTickGap;
+            await Task.Delay(pause, time, stoppingToken);
+            if (timings.Tick > pause)
+            {
+                await hub.WaitForPokeAsync(timings.Tick - pause, time, stoppingToken);
+            }
+        }
+    }
+}

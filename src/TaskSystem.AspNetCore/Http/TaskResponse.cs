@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace TaskSystem.AspNetCore.Http;
+
+/// <summary>A task on the wire. Not the store's row: times are ISO 8601, the timeout is in seconds, the state is lower case.</summary>
+internal sealed record TaskResponse(
+    long Id,
+    string Type,
+    string Queue,
+    int Priority,
+    string State,
+    JsonElement Payload,
+    int Attempt,
+    int MaxAttempts,
+    double TimeoutSeconds,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset RunAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    JsonElement? Result,
+    string? Error,
+    IReadOnlyList<TaskErrorResponse> Errors,
+    string? Node,
+    bool StopRequested)
+{
+    public static TaskResponse From(TaskInfo task) => new(
+        task.Id,
+        task.Type,
+        task.Queue,
+        task.Priority,
+        task.State.ToWire(),
+        task.Payload,
+        task.Attempt,
+        task.MaxAttempts,
+        task.Timeout.TotalSeconds,
+        task.CreatedAt,
+        task.RunAt,
+        task.StartedAt,
+        task.FinishedAt,
+        task.Result,
+        task.Error,
+        [.. task.Errors.Select(e => new TaskErrorResponse(e.Attempt, e.Error, e.At))],
+        task.Node,
+        task.StopRequested);
+}
+
+/// <summary>One failed attempt on the wire.</summary>
+internal sealed record TaskErrorResponse(int Attempt, string Error, DateTimeOffset At);
+
+/// <summary>A page of tasks: pass <c>nextCursor</c> as <c>cursor</c> for the next one.</summary>
+internal sealed record TaskListResponse(IReadOnlyList<TaskResponse> Tasks, string? NextCursor);

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Routing;
+using TaskSystem.AspNetCore;
+using TaskSystem.AspNetCore.Dashboard;
+using TaskSystem.AspNetCore.Http;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps TaskSystem's HTTP API and dashboard into an ASP.NET Core app.</summary>
+public static class TaskSystemEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the task API under <paramref name="prefix"/>: <c>POST</c> (enqueue), <c>GET</c> (list),
+    /// <c>GET/DELETE {id}</c> (get, stop) and <c>POST {id}/retry</c>. Every error is an RFC 9457 problem.
+    /// Outside Development it answers local requests only until <paramref name="configure"/> says who may call it.
+    /// </summary>
+    /// <returns>The endpoints' group, for more conventions (rate limits, CORS, more authorization).</returns>
+    public static RouteGroupBuilder MapTaskSystemApi(
+        this IEndpointRouteBuilder endpoints, string prefix = "/tasks", Action<TaskSystemApiOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        var options = new TaskSystemApiOptions();
+        configure?.Invoke(options);
+        return TasksApi.Map(endpoints, prefix, options);
+    }
+
+    /// <summary>
+    /// Maps the dashboard's page at <paramref name="prefix"/> (its files are inside this assembly) and its data
+    /// beside it. It acts on tasks through the task API at <see cref="TaskSystemDashboardOptions.ApiPath"/>, so map
+    /// that too. Outside Development it answers local requests only until <paramref name="configure"/> says who may
+    /// use it.
+    /// </summary>
+    /// <returns>The endpoints' group, for more conventions.</returns>
+    public static RouteGroupBuilder MapTaskSystemDashboard(
+        this IEndpointRouteBuilder endpoints, string prefix = "/tasksystem", Action<TaskSystemDashboardOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var options = new TaskSystemDashboardOptions();
+        configure?.Invoke(options);
+        return DashboardApi.Map(endpoints, prefix, options);
+    }
+}

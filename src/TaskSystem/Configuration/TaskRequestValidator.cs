@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using TaskSystem.Handlers;
+using TaskSystem.Storage;
+
+namespace TaskSystem.Configuration;
+
+/// <summary>
+/// Turns a <see cref="TaskRequest"/> into the row to insert, or says which field is wrong: the one place where the
+/// library API, the HTTP API and every later way in (batches, schedules) check a task before it is stored.
+/// </summary>
+internal sealed class TaskRequestValidator(HandlerRegistry handlers, IServiceScopeFactory scopes, IOptions<TaskSystemOptions> options)
+{
+    private static readonly JsonElement EmptyObject = JsonSerializer.SerializeToElement(new Dictionary<string, object>());
+
+    private readonly TaskSystemOptions _options = options.Value;
+
+    /// <summary>The row for <paramref name="request"/>, with defaults applied, and its payload as given.</summary>
+    /// <exception cref="TaskValidationException">A field is invalid; the exception names it.</exception>
+    public (NewTask Task, JsonElement Payload) Prepare(TaskRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrEmpty(request.Type))
+        {
+            throw new TaskValidationException("type", "type is required: the name of a registered handler.");
+        }
+
+        if (!handlers.Contains(request.Type))
+        {
+            var known = handlers.Types.Count == 0 ? "none" : string.Join(", ", handlers.Types);
+            throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}.");
+        }
+
+        var payload = request.Payload ?? EmptyObject;
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            throw new TaskValidationException("payload", $"payload must be a JSON object (got {Describe(payload.ValueKind)}).");
+        }
+
+        var payloadJson = payload.GetRawText();
+        if (JsonLimits.Check(payloadJson, _options.MaxPayloadBytes, _options.MaxJsonDepth) is { } violation)
+        {
+            throw new TaskValidationException("payload", "payload refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
+        }
+
+        var queue = request.Queue ?? _options.DefaultQueue;
+        if (TaskRules.CheckQueue(queue) is { } queueError)
+        {
+            throw new TaskValidationException("queue", queueError);
+        }
+
+        var priority = request.Priority ?? 0;
+        if (priority is < TaskRules.MinPriority or > TaskRules.MaxPriority)
+        {
+            throw new TaskValidationException("priority", $"priority must be between {TaskRules.MinPriority} and {TaskRules.MaxPriority} (got {priority}).");
+        }
+
+        var maxAttempts = request.MaxAttempts ?? _options.DefaultMaxAttempts;
+        if (maxAttempts is < 1 or > TaskRules.MaxAttempts)
+        {
+            throw new TaskValidationException("maxAttempts", $"maxAttempts must be between 1 and {TaskRules.MaxAttempts} (got {maxAttempts}).");
+        }
+
+        var timeout = request.Timeout ?? _options.DefaultTimeout;
+        if (timeout < TimeSpan.FromMilliseconds(1) || timeout > TaskRules.MaxTimeout)
+        {
+            throw new TaskValidationException("timeoutSeconds", $"timeout must be between 0.001 and {TaskRules.MaxTimeout.TotalSeconds} seconds (got {timeout.TotalSeconds}).");
+        }
+
+        if (handlers.HasValidator(request.Type))
+        {
+            ValidatePayload(request.Type, payload);
+        }
+
+        var runAt = request.RunAt is { } at && at > now ? at : now;
+        var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
+        return (new NewTask(request.Type, queue, priority, payloadJson, maxAttempts, timeout, now, runAt, traceParent), payload);
+    }
+
+    /// <summary>The store's query for a page of <paramref name="query"/>: one more row than the page, to know if another follows.</summary>
+    /// <exception cref="TaskValidationException">The limit or cursor is invalid.</exception>
+    public static TasksListParams ListParams(TaskListQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > TaskListQuery.MaxLimit)
+        {
+            throw new TaskValidationException("limit", $"limit must be between 1 and {TaskListQuery.MaxLimit} (got {query.Limit}).");
+        }
+
+        long? beforeId = null;
+        if (query.Cursor is not null)
+        {
+            if (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) || cursor < 1)
+            {
+                throw new TaskValidationException("cursor", $"cursor must be a value returned as nextCursor (got '{query.Cursor}').");
+            }
+
+            beforeId = cursor;
+        }
+
+        return new TasksListParams(query.States, query.Type, query.Queue, beforeId, query.Limit + 1);
+    }
+
+    private void ValidatePayload(string type, JsonElement payload)
+    {
+        using var scope = scopes.CreateScope();
+        if (HandlerRegistry.Resolve(scope.ServiceProvider, type) is ITaskPayloadValidator validator && validator.Validate(payload) is { } error)
+        {
+            throw new TaskValidationException("payload", error);
+        }
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString(),
+    };
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
+using TaskSystem.Storage;
+
+namespace TaskSystem.Engine;
+
+/// <summary>
+/// Every way a task gets in ends here: check the requests, respect <see cref="TaskSystemOptions.MaxQueued"/>, insert
+/// them in one durable commit, count them, and wake the dispatcher (other nodes are told by the store in that commit).
+/// </summary>
+internal sealed class TaskEnqueuer(
+    ITaskStore store,
+    TaskRequestValidator validator,
+    QueueCounts counts,
+    TaskMetrics metrics,
+    WakeSignal wake,
+    TimeProvider time,
+    IOptions<TaskSystemOptions> options)
+{
+    private readonly TaskSystemOptions _options = options.Value;
+
+    /// <summary>Inserts the tasks in one commit (all or none) and returns them in order, with ids.</summary>
+    /// <exception cref="TaskValidationException">A request is invalid; nothing was stored.</exception>
+    /// <exception cref="TaskQueueFullException">The queue has no room for them; nothing was stored.</exception>
+    public async Task<IReadOnlyList<TaskInfo>> EnqueueAsync(IReadOnlyList<TaskRequest> requests, CancellationToken cancellationToken)
+    {
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        using var activity = TaskTracing.StartEnqueue(requests.Count == 1 ? requests[0].Type : null);
+        var now = time.GetUtcNow();
+        var prepared = new (NewTask Task, JsonElement Payload)[requests.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = validator.Prepare(requests[i], now);
+        }
+
+        var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
+        Wake(prepared.Min(p => p.Task.RunAt));
+        var tasks = new TaskInfo[inserted.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = TaskInfo.From(inserted[i], prepared[i].Payload);
+        }
+
+        return tasks;
+    }
+
+    /// <summary>
+    /// Wakes the local dispatcher now, or at <paramref name="runAt"/> for a task that waits for a time. Other nodes
+    /// were told by the store, in the commit that made the tasks ready.
+    /// </summary>
+    public void Wake(DateTimeOffset? runAt)
+    {
+        if (runAt is { } at && at > time.GetUtcNow())
+        {
+            wake.WakeAt(at);
+        }
+        else
+        {
+            wake.Set();
+        }
+    }
+
+    /// <summary>Stores new tasks if the queue has room for them, and counts them.</summary>
+    private async Task<IReadOnlyList<TaskRecord>> InsertAsync(NewTask[] tasks, Activity? activity, CancellationToken cancellationToken)
+    {
+        if (!counts.TryReserve(tasks.Length))
+        {
+            metrics.Rejected(tasks);
+            var retryAfter = _options.CountsRefreshInterval;
+            throw new TaskQueueFullException(
+                $"The queue is full: about {counts.Waiting} tasks wait and TaskSystem:MaxQueued is {_options.MaxQueued}. Try again in {retryAfter.TotalSeconds:0.#} s.",
+                retryAfter);
+        }
+
+        IReadOnlyList<TaskRecord> inserted;
+        try
+        {
+            inserted = await store.TasksInsertAsync(new TasksInsertParams(tasks), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            counts.Unreserve(tasks.Length);
+            throw;
+        }
+
+        counts.Commit(tasks.Length);
+        metrics.Enqueued(tasks);
+        TaskTracing.Enqueued(activity, inserted);
+        return inserted;
+    }
+}
