@@ -34,17 +34,14 @@ internal static class DashboardApi
         var dashboard = endpoints.MapGroup(root);
         var assets = dashboard.MapGroup("");
         var tasksApi = options.ApiPath;
-        assets.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) => DashboardAssets.Instance.Page(request.PathBase + tasksApi));
+        assets.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) =>
+            request.Path.Value?.EndsWith('/') == true
+                ? DashboardAssets.Instance.Page(request.PathBase + tasksApi)
+                : Results.Redirect(request.PathBase + request.Path + "/")); // the page's relative URLs need the slash
         foreach (var path in DashboardAssets.Instance.Paths)
         {
             // One route per file: any other path here is the app's (and its authorization's) to answer.
             assets.MapMethods("/dashboard/" + path, [HttpMethods.Get, HttpMethods.Head], () => DashboardAssets.Instance.File(path));
-        }
-
-        if (root.Length > 0)
-        {
-            // The page's relative URLs need the trailing slash.
-            assets.MapMethods("", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) => Results.Redirect(request.PathBase + root + "/"));
         }
 
         var api = dashboard.MapGroup("/dashboard/api");
