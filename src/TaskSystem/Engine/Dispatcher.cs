@@ -21,7 +21,8 @@ internal sealed class Dispatcher(
     TaskExecutor executor,
     EngineSettings settings,
     TimeProvider time,
-    ILogger<Dispatcher> logger) : IDisposable
+    ILogger<Dispatcher> logger,
+    WriteHealth writeHealth) : IDisposable
 {
     private static readonly TimeSpan MinErrorDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
@@ -156,12 +157,14 @@ internal sealed class Dispatcher(
             var claimed = await store.TasksClaimAsync(
                 new TasksClaimParams(settings.Node, NewClaimId(), free, handlers.Types, now, now + settings.LeaseDuration),
                 CancellationToken.None).ConfigureAwait(false);
+            writeHealth.Succeeded();
             Launch(claimed);
             return claimed;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             Log.ClaimFailed(logger, exception);
+            writeHealth.Failed(exception);
             return null;
         }
     }
