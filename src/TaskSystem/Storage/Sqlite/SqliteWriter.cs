@@ -120,7 +120,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         while (true)
         {
-            if (!(_checkpointDue || _changedSinceCheckpoint) || _queue.Reader.Count > 0)
+            if (!(_checkpointDue || _changedSinceCheckpoint) || _queue.Reader.TryPeek(out _))
             {
                 return await _queue.Reader.WaitToReadAsync().ConfigureAwait(false);
             }
