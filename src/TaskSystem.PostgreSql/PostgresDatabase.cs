@@ -43,7 +43,7 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlC
     public Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
         RunAsync(read, retryAfterSend: true, onUncertain: null, cancellationToken);
 
-    /// <summary>Told whether each write reached the database (readiness reads it).</summary>
+    /// <summary>Told of each write that could not reach the database (readiness reads it).</summary>
     public WriteHealth WriteHealth { get; set; } = new(TimeProvider.System);
 
     /// <param name="write">The write.</param>
@@ -53,9 +53,7 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlC
     {
         try
         {
-            var result = await RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken).ConfigureAwait(false);
-            WriteHealth.Succeeded();
-            return result;
+            return await RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken).ConfigureAwait(false);
         }
         catch (TaskStoreUnavailableException exception)
         {

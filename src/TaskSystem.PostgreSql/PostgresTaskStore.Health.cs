@@ -6,8 +6,8 @@ namespace TaskSystem.PostgreSql;
 internal sealed partial class PostgresTaskStore
 {
     /// <summary>
-    /// Told whether each write reached the database (a write PostgreSQL refused for lack of space or of a connection is
-    /// a failure; one request's bad input is not). The host shares its own (readiness reads it); a store opened alone
+    /// Told of each write that could not reach the database (refused for lack of space, or of a connection; one
+    /// request's bad input is not such a failure). The host shares its own (readiness reads it); a store opened alone
     /// has its own.
     /// </summary>
     internal WriteHealth WriteHealth

@@ -63,7 +63,8 @@ public static class TaskSystemServiceCollectionExtensions
         });
 
         services.AddSingleton<HandlerRegistry>();
-        services.AddSingleton(sp => new WriteHealth(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new WriteHealth(
+            sp.GetRequiredService<TimeProvider>(), WriteHealth.MemoryFor(sp.GetRequiredService<EngineSettings>().HeartbeatInterval)));
         services.AddSingleton(CreateStore);
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();

@@ -66,7 +66,6 @@ internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSign
             return false;
         }
 
-        writeHealth.Succeeded();
         Finish(batch, applied);
         return true;
     }

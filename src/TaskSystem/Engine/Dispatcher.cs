@@ -157,7 +157,6 @@ internal sealed class Dispatcher(
             var claimed = await store.TasksClaimAsync(
                 new TasksClaimParams(settings.Node, NewClaimId(), free, handlers.Types, now, now + settings.LeaseDuration),
                 CancellationToken.None).ConfigureAwait(false);
-            writeHealth.Succeeded();
             Launch(claimed);
             return claimed;
         }

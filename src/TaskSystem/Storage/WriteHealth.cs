@@ -3,26 +3,37 @@ namespace TaskSystem.Storage;
 /// <summary>
 /// Whether this node's writes reach its store, for the readiness probe. A store can answer every read while every
 /// write fails (a full disk, a database that refuses writes), so readiness cannot learn this from a query. The stores
-/// report the outcome of their commits, and the engine the outcome of its claims and completions (so a store that
-/// reports nothing is still covered). The engine's own writes (a heartbeat every few seconds, a claim at each poll)
-/// act as the probe: after a failure, the next one that goes through tells that writes work again.
+/// report their failed commits, and the engine its failed claims and completions (so a store that reports nothing is
+/// still covered). The node is not ready while a write failed within <see cref="Memory"/>.
 /// </summary>
 /// <remarks>
-/// A failure counts for <see cref="FailureMemory"/>, even when other writes go through meanwhile: on a full disk,
-/// small updates may fit where inserts do not, and readiness must not flap between the two.
+/// Only failures are recorded, because a write that goes through proves little: a claim that finds nothing to claim
+/// commits without writing a byte, even on a full disk. The node's own writes are the probe: a heartbeat every
+/// <see cref="TaskSystemOptions.HeartbeatInterval"/> writes a row even on an idle node, so the memory outlasts that
+/// interval: while writes fail, a failure is always recent; once they work, the node is ready again within the memory.
 /// </remarks>
-internal sealed class WriteHealth(TimeProvider time)
+internal sealed class WriteHealth(TimeProvider time, TimeSpan memory)
 {
-    /// <summary>How long a failed write keeps the node not ready after writes go through again.</summary>
-    public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(5);
+    /// <summary>For the default heartbeat interval (10 s).</summary>
+    public static readonly TimeSpan DefaultMemory = MemoryFor(TimeSpan.FromSeconds(10));
 
     private long _failures;
     private long _lastFailureAt;
-    private int _lastFailed;
     private string? _lastError;
 
-    /// <summary>A write committed.</summary>
-    public void Succeeded() => Volatile.Write(ref _lastFailed, 0);
+    /// <summary>A store opened on its own: the memory for the default heartbeat interval.</summary>
+    public WriteHealth(TimeProvider time)
+        : this(time, DefaultMemory)
+    {
+    }
+
+    /// <summary>How long a failed write keeps the node not ready: one heartbeat interval and 5 seconds more.</summary>
+    public static TimeSpan MemoryFor(TimeSpan heartbeatInterval) => heartbeatInterval + TimeSpan.FromSeconds(5);
+
+    public TimeSpan Memory => memory;
+
+    /// <summary>Failed writes since the node started.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>A write failed because of the store or its environment (not because of one request's bad input).</summary>
     public void Failed(Exception exception)
@@ -30,12 +41,8 @@ internal sealed class WriteHealth(TimeProvider time)
         ArgumentNullException.ThrowIfNull(exception);
         Volatile.Write(ref _lastError, exception.Message);
         Volatile.Write(ref _lastFailureAt, time.GetTimestamp());
-        Volatile.Write(ref _lastFailed, 1);
         Interlocked.Increment(ref _failures);
     }
-
-    /// <summary>Failed writes since the node started (for tests and diagnostics).</summary>
-    public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>Cheap: reads a few fields, never the store.</summary>
     public WriteHealthReport Check()
@@ -46,19 +53,14 @@ internal sealed class WriteHealth(TimeProvider time)
         }
 
         var since = time.GetElapsedTime(Volatile.Read(ref _lastFailureAt));
-        var lastFailed = Volatile.Read(ref _lastFailed) == 1;
-        if (!lastFailed && since >= FailureMemory)
-        {
-            return WriteHealthReport.Healthy;
-        }
-
-        var state = lastFailed ? "the last write failed" : "writes go through again, but one failed";
-        return new WriteHealthReport(false, $"Writes to the store fail: {state} {since.TotalSeconds:0.0} s ago ({Volatile.Read(ref _lastError)}).");
+        return since >= memory
+            ? WriteHealthReport.Healthy
+            : new WriteHealthReport(false, $"Writes to the store fail: one failed {since.TotalSeconds:0.0} s ago ({Volatile.Read(ref _lastError)}).");
     }
 }
 
 /// <summary>What <see cref="WriteHealth.Check"/> found.</summary>
 internal readonly record struct WriteHealthReport(bool CanWrite, string Description)
 {
-    public static WriteHealthReport Healthy { get; } = new(true, "Writes go through.");
+    public static WriteHealthReport Healthy { get; } = new(true, "No write failed recently.");
 }

@@ -185,13 +185,13 @@ public sealed class PageLimitVolume : FillableVolume
     public override async Task LeaveLittleRoomAsync(IServiceProvider services) =>
         await SetLimitAsync(services, await PageCountAsync(services) + 100);
 
-    public override Task FillCompletelyAsync(IServiceProvider services) => Task.CompletedTask;
+    public override Task FillCompletelyAsync(IServiceProvider services) => SetLimitAsync(services, 1);
 
     public override Task FreeAsync(IServiceProvider? services) => services is null ? Task.CompletedTask : SetLimitAsync(services, NoLimit);
 
+    /// <summary>Below the file's size, SQLite sets the limit to the size: no page can be added.</summary>
     public override Task LeaveNearlyNoRoomAsync()
     {
-        // Below the file's size, SQLite sets the limit to the size: no page can be added.
         Interlocked.Exchange(ref _limit, 1);
         return Task.CompletedTask;
     }

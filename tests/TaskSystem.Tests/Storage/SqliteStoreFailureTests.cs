@@ -77,7 +77,9 @@ public sealed class SqliteStoreFailureTests : IDisposable
 
         Assert.Equal(accepted + 1L, (await store.TasksCountByStateAsync(CancellationToken.None))[TaskState.Queued]);
         Assert.False(store.WriteHealth.Check().CanWrite, "a failure is remembered for a while");
-        time.Advance(WriteHealth.FailureMemory);
+        time.Advance(store.WriteHealth.Memory - TimeSpan.FromMilliseconds(1));
+        Assert.False(store.WriteHealth.Check().CanWrite);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(store.WriteHealth.Check().CanWrite);
         Assert.Equal(accepted + 1, inserted[0].Id);
     }

@@ -3,7 +3,7 @@ using TaskSystem.Storage;
 
 namespace TaskSystem.Tests.Storage;
 
-/// <summary>What readiness learns about writes: a failure counts until writes go through again and a while has passed.</summary>
+/// <summary>What readiness learns about writes: not ready while a write failed within the memory.</summary>
 public sealed class WriteHealthTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -12,29 +12,16 @@ public sealed class WriteHealthTests
     public void NoWriteFailedYet_CanWrite() => Assert.True(new WriteHealth(_time).Check().CanWrite);
 
     [Fact]
-    public void LastWriteFailed_CannotWrite_HoweverLongAgo_AndSaysWhy()
+    public void AWriteFailed_CannotWrite_UntilTheFailureIsOlderThanTheMemory_AndSaysWhy()
     {
-        var health = new WriteHealth(_time);
-        health.Succeeded();
+        var health = new WriteHealth(_time, TimeSpan.FromSeconds(15));
         health.Failed(new IOException("disk full"));
-        _time.Advance(TimeSpan.FromHours(1));
 
         var report = health.Check();
-
         Assert.False(report.CanWrite);
         Assert.Contains("disk full", report.Description, StringComparison.Ordinal);
-    }
 
-    [Fact]
-    public void WritesGoThroughAgain_CanWriteOnceTheFailureIsOlderThanTheMemory()
-    {
-        var health = new WriteHealth(_time);
-        health.Failed(new IOException("disk full"));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        health.Succeeded();
-
-        Assert.False(health.Check().CanWrite);
-        _time.Advance(WriteHealth.FailureMemory - TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(1));
+        _time.Advance(TimeSpan.FromSeconds(15) - TimeSpan.FromMilliseconds(1));
         Assert.False(health.Check().CanWrite);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(health.Check().CanWrite);
@@ -42,15 +29,22 @@ public sealed class WriteHealthTests
     }
 
     [Fact]
-    public void SmallWritesPassingBetweenFailedOnes_DoNotMakeItFlapToReady()
+    public void WritesFailingAtEachHeartbeat_KeepItNotReadyBetweenThem()
     {
-        var health = new WriteHealth(_time);
-        for (var i = 0; i < 10; i++)
+        var heartbeat = TimeSpan.FromSeconds(10);
+        var health = new WriteHealth(_time, WriteHealth.MemoryFor(heartbeat));
+        for (var i = 0; i < 6; i++)
         {
-            health.Failed(new IOException("insert: disk full"));
-            _time.Advance(TimeSpan.FromSeconds(2));
-            health.Succeeded();
-            Assert.False(health.Check().CanWrite);
+            health.Failed(new IOException("heartbeat: disk full"));
+            for (var second = 0; second < 10; second++)
+            {
+                Assert.False(health.Check().CanWrite);
+                _time.Advance(heartbeat / 10);
+            }
         }
     }
+
+    [Fact]
+    public void Memory_OutlastsTheHeartbeatInterval() =>
+        Assert.Equal(TimeSpan.FromSeconds(15), WriteHealth.MemoryFor(TimeSpan.FromSeconds(10)));
 }

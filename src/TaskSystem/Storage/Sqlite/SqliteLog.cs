@@ -25,4 +25,10 @@ internal static partial class SqliteLog
 
     [LoggerMessage(107, LogLevel.Warning, "Checkpointing the SQLite WAL at start failed; the store opens anyway")]
     public static partial void StartCheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(108, LogLevel.Warning, "New tasks are refused until there is room: {Reason}")]
+    public static partial void NewTasksRefused(ILogger logger, string reason);
+
+    [LoggerMessage(109, LogLevel.Information, "There is room for new tasks again; they are accepted")]
+    public static partial void NewTasksAccepted(ILogger logger);
 }

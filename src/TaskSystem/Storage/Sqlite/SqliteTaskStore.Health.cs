@@ -5,7 +5,7 @@ namespace TaskSystem.Storage.Sqlite;
 /// <summary>What the store tells about its writes, and what it does at start so that a nearly full disk does not stop it.</summary>
 internal sealed partial class SqliteTaskStore
 {
-    /// <summary>Told the outcome of every commit. The host shares its own (readiness reads it); a store opened alone has its own.</summary>
+    /// <summary>Told of every failed commit. The host shares its own (readiness reads it); a store opened alone has its own.</summary>
     internal WriteHealth WriteHealth { get; init; } = new(TimeProvider.System);
 
     /// <summary>

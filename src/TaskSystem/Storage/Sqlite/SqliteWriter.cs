@@ -48,11 +48,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private bool _changedSinceCheckpoint;
     private bool _checkpointDue;
     private int _failedCheckpoints;
+    private bool _refusingNewTasks;
     private long _lastCheckpointAttempt;
 
     /// <param name="open">Opens the writer connection with its pragmas (synchronous = FULL); used again if it wedges.</param>
     /// <param name="volume">Sizes the WAL and the space new tasks must leave free.</param>
-    /// <param name="health">Told the outcome of every commit.</param>
+    /// <param name="health">Told of every failed commit and checkpoint.</param>
     /// <param name="logger">Where failed batches are logged.</param>
     public SqliteWriter(Func<SqliteConnection> open, SqliteVolume volume, WriteHealth health, ILogger logger)
     {
@@ -120,23 +121,52 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         while (true)
         {
-            if (!(_checkpointDue || _changedSinceCheckpoint) || _queue.Reader.TryPeek(out _))
+            var retrying = _checkpointDue || _refusingNewTasks;
+            if (!(retrying || _changedSinceCheckpoint) || _queue.Reader.TryPeek(out _))
             {
                 return await _queue.Reader.WaitToReadAsync().ConfigureAwait(false);
             }
 
-            using var idle = new CancellationTokenSource(_checkpointDue ? RetryInterval : IdleCheckpointDelay);
+            using var idle = new CancellationTokenSource(retrying ? RetryInterval : IdleCheckpointDelay);
             try
             {
                 return await _queue.Reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (idle.IsCancellationRequested)
             {
-                if (EnsureOpen(out _))
-                {
-                    Checkpoint();
-                }
+                Upkeep();
             }
+        }
+    }
+
+    /// <summary>
+    /// While no write comes: checkpoint the WAL (after writes, or again after a failure), and while new tasks are
+    /// refused, measure the room again (readiness stays honest on an idle node, and the log says when room is back).
+    /// Never throws.
+    /// </summary>
+    private void Upkeep()
+    {
+        try
+        {
+            if (!EnsureOpen(out _))
+            {
+                return;
+            }
+
+            if (_refusingNewTasks)
+            {
+                CheckRoomForNewTasks();
+            }
+
+            if (_checkpointDue || _changedSinceCheckpoint)
+            {
+                Checkpoint();
+            }
+        }
+        catch (Exception exception)
+        {
+            SqliteLog.WriterFailed(_logger, 0, exception);
+            _health.Failed(exception);
         }
     }
 
@@ -210,13 +240,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// </summary>
     private List<SqliteWriteOp> RefuseNewTasksWithoutRoom(List<SqliteWriteOp> batch)
     {
-        if (!batch.Exists(operation => operation.Grows)
-            || _volume.WhyNoRoomForNewTasks(Pragma("PRAGMA freelist_count"), Pragma("PRAGMA page_size")) is not { } why)
+        if (!batch.Exists(operation => operation.Grows) || CheckRoomForNewTasks() is not { } refused)
         {
             return batch;
         }
 
-        var refused = new TaskStoreUnavailableException(why);
         foreach (var operation in batch)
         {
             if (operation.Grows)
@@ -225,9 +253,32 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
         }
 
-        _health.Failed(refused);
-        _checkpointDue = true;
         return batch.FindAll(operation => !operation.Grows);
+    }
+
+    /// <summary>Null when new tasks fit; otherwise why not (and readiness is told). Logs when that changes.</summary>
+    private TaskStoreUnavailableException? CheckRoomForNewTasks()
+    {
+        if (_volume.WhyNoRoomForNewTasks(Pragma("PRAGMA freelist_count"), Pragma("PRAGMA page_size")) is not { } why)
+        {
+            if (_refusingNewTasks)
+            {
+                SqliteLog.NewTasksAccepted(_logger);
+                _refusingNewTasks = false;
+            }
+
+            return null;
+        }
+
+        if (!_refusingNewTasks)
+        {
+            SqliteLog.NewTasksRefused(_logger, why);
+            _refusingNewTasks = true;
+        }
+
+        var refused = new TaskStoreUnavailableException(why);
+        _health.Failed(refused);
+        return refused;
     }
 
     private long Pragma(string sql) => Convert.ToInt64(Context.Command(sql).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
@@ -272,11 +323,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         _changedSinceCheckpoint |= TotalChanges() != changesBefore;
-        if (environmental is null)
-        {
-            _health.Succeeded();
-        }
-        else
+        if (environmental is not null)
         {
             // One operation could not be written (SQLITE_FULL on an insert, say) while the rest committed.
             _health.Failed(environmental);
@@ -497,6 +544,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 SqliteLog.CheckpointFailed(_logger, RetryInterval, exception);
             }
 
+            // Retried every second while it fails: on an idle node, this keeps readiness honest between heartbeats.
+            _health.Failed(exception);
             _checkpointDue = true;
         }
     }
