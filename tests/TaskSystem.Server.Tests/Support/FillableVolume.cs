@@ -201,7 +201,24 @@ public sealed class PageLimitVolume : FillableVolume
     private async Task SetLimitAsync(IServiceProvider services, long pages)
     {
         Interlocked.Exchange(ref _limit, pages);
-        await Store(services).WriteAsync(context => SetLimit(context.Connection, pages), CancellationToken.None, singleStatement: true);
+
+        // It shares a transaction with the server's own writes, which SQLite may roll back as a whole when one of
+        // them finds the database full: then it is answered "unavailable" like them, and sent again.
+        await Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    await Store(services).WriteAsync(context => SetLimit(context.Connection, pages), CancellationToken.None, singleStatement: true);
+                    return true;
+                }
+                catch (TaskStoreUnavailableException)
+                {
+                    return false;
+                }
+            },
+            done => done,
+            because: $"the page limit to be set to {pages}");
     }
 
     private static Task<long> PageCountAsync(IServiceProvider services) =>
