@@ -10,8 +10,8 @@ using TaskSystem.Engine;
 using TaskSystem.Server.Tests.Support;
 using TaskSystem.Storage;
 using TaskSystem.Storage.Sqlite;
-using TaskSystem.TestSupport;
 using TaskSystem.Tests.Support;
+using TaskSystem.TestSupport;
 
 namespace TaskSystem.Server.Tests.Api;
 

@@ -8,7 +8,9 @@ internal abstract class SqliteWriteOp
 {
     /// <summary>
     /// A single statement is atomic by itself; anything longer runs inside a savepoint so that its failure
-    /// does not undo the other operations sharing the transaction.
+    /// does not undo the other operations sharing the transaction. When the work around a single statement throws
+    /// after the statement changed rows, the writer undoes the whole transaction and runs the others again, each in
+    /// a savepoint: a caller told "failed" never has its write committed.
     /// </summary>
     public abstract bool SingleStatement { get; }
 
