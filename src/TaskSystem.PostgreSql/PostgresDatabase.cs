@@ -1,4 +1,5 @@
 using Npgsql;
+using TaskSystem.Storage;
 
 namespace TaskSystem.PostgreSql;
 
@@ -42,11 +43,24 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlC
     public Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
         RunAsync(read, retryAfterSend: true, onUncertain: null, cancellationToken);
 
+    /// <summary>Told of each write that could not reach the database (readiness reads it).</summary>
+    public WriteHealth WriteHealth { get; set; } = new(TimeProvider.System);
+
     /// <param name="write">The write.</param>
     /// <param name="onUncertain">Called when the write failed after it was sent: it may or may not have committed.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    public Task<T> WriteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> write, Action? onUncertain, CancellationToken cancellationToken) =>
-        RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken);
+    public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> write, Action? onUncertain, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(write, retryAfterSend: false, onUncertain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TaskStoreUnavailableException exception)
+        {
+            WriteHealth.Failed(exception);
+            throw;
+        }
+    }
 
     private async Task<T> RunAsync<T>(
         Func<NpgsqlConnection, CancellationToken, Task<T>> work, bool retryAfterSend, Action? onUncertain, CancellationToken cancellationToken)

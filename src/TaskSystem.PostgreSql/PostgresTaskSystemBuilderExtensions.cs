@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TaskSystem.Configuration;
 using TaskSystem.PostgreSql;
+using TaskSystem.Storage;
 
 namespace TaskSystem;
 
@@ -23,6 +24,9 @@ public static class PostgresTaskSystemBuilderExtensions
             options.MaxPoolSize,
             options.NodeName,
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<PostgresTaskStore>>())));
+            services.GetRequiredService<ILogger<PostgresTaskStore>>())
+        {
+            WriteHealth = services.GetRequiredService<WriteHealth>(),
+        }));
     }
 }

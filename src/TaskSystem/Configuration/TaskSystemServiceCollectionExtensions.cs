@@ -63,6 +63,8 @@ public static class TaskSystemServiceCollectionExtensions
         });
 
         services.AddSingleton<HandlerRegistry>();
+        services.AddSingleton(sp => new WriteHealth(
+            sp.GetRequiredService<TimeProvider>(), WriteHealth.MemoryFor(sp.GetRequiredService<EngineSettings>().HeartbeatInterval)));
         services.AddSingleton(CreateStore);
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();
@@ -100,7 +102,10 @@ public static class TaskSystemServiceCollectionExtensions
         {
             return new SqliteTaskStore(
                 options.ConnectionString ?? TaskSystemOptions.DefaultSqliteConnectionString,
-                services.GetRequiredService<ILogger<SqliteTaskStore>>());
+                services.GetRequiredService<ILogger<SqliteTaskStore>>())
+            {
+                WriteHealth = services.GetRequiredService<WriteHealth>(),
+            };
         }
 
         var provider = services.GetServices<StoreProvider>().LastOrDefault(p => string.Equals(p.Name, options.Provider, StringComparison.OrdinalIgnoreCase))

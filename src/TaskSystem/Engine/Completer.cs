@@ -11,7 +11,7 @@ namespace TaskSystem.Engine;
 /// the freed slots. Each write is fenced by node and claim in the store, so a late outcome can never overwrite a
 /// rescue or a stop. A failed write is put back and tried again: an outcome is never dropped while the node runs.
 /// </summary>
-internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TaskMetrics metrics, ILogger<Completer> logger)
+internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TaskMetrics metrics, ILogger<Completer> logger, WriteHealth writeHealth)
 {
     private const int MaxBatch = 1000;
     private readonly ConcurrentQueue<(TaskCompletion Completion, TaskExecution Execution)> _pending = new();
@@ -48,6 +48,7 @@ internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSign
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
+            writeHealth.Failed(exception);
             if (finalAttempt)
             {
                 // Shutting down with the store failing: the tasks stay running in the store and are recovered at the next start.

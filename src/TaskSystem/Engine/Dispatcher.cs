@@ -21,7 +21,8 @@ internal sealed class Dispatcher(
     TaskExecutor executor,
     EngineSettings settings,
     TimeProvider time,
-    ILogger<Dispatcher> logger) : IDisposable
+    ILogger<Dispatcher> logger,
+    WriteHealth writeHealth) : IDisposable
 {
     private static readonly TimeSpan MinErrorDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
@@ -162,6 +163,7 @@ internal sealed class Dispatcher(
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             Log.ClaimFailed(logger, exception);
+            writeHealth.Failed(exception);
             return null;
         }
     }

@@ -17,7 +17,10 @@ internal static class SqliteErrors
     };
 
     /// <summary>What callers see: an environmental failure becomes "the store is unavailable" (HTTP 503).</summary>
-    public static Exception ForCaller(Exception exception) => IsEnvironmental(exception)
-        ? new TaskStoreUnavailableException($"The SQLite database cannot be used right now: {exception.Message}", exception)
-        : exception;
+    public static Exception ForCaller(Exception exception) => IsEnvironmental(exception) ? Unavailable(exception) : exception;
+
+    /// <summary>"The store is unavailable" (HTTP 503) whatever the cause: for callers whose write failed with others'.</summary>
+    public static TaskStoreUnavailableException Unavailable(Exception exception) =>
+        exception as TaskStoreUnavailableException
+        ?? new TaskStoreUnavailableException($"The SQLite database cannot be used right now: {exception.Message}", exception);
 }

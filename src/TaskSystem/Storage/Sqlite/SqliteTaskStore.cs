@@ -71,6 +71,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             try
             {
                 using var connection = OpenWriterConnection();
+                CheckpointAtStart(connection);
                 SqliteSchema.Migrate(connection);
             }
             catch
@@ -80,7 +81,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 throw;
             }
 
-            Volatile.Write(ref _writer, new SqliteWriter(OpenWriterConnection, _logger));
+            Volatile.Write(ref _writer, new SqliteWriter(OpenWriterConnection, new SqliteVolume(_databasePath), WriteHealth, _logger));
             return _writer;
         }
         finally
@@ -98,8 +99,9 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             connection.Open();
             using var pragmas = connection.CreateCommand();
             pragmas.CommandText =
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;";
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
             pragmas.ExecuteNonQuery();
+            ConfigureWriterConnection?.Invoke(connection);
             return connection;
         }
         catch
@@ -109,10 +111,12 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         }
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, CancellationToken cancellationToken, bool singleStatement = false, bool durable = false)
+    /// <summary>Queues a write on the writer (see <see cref="SqliteWriter.WriteAsync"/>); internal for tests of its failure paths.</summary>
+    internal async Task<T> WriteAsync<T>(
+        Func<SqliteWriteContext, T> work, CancellationToken cancellationToken, bool singleStatement = false, bool durable = false, bool grows = false)
     {
         var writer = await WriterAsync(cancellationToken).ConfigureAwait(false);
-        return await writer.WriteAsync(work, singleStatement, durable).ConfigureAwait(false);
+        return await writer.WriteAsync(work, singleStatement, durable, grows).ConfigureAwait(false);
     }
 
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
@@ -165,7 +169,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             }
 
             return inserted;
-        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1, durable: true);
+        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1, durable: true, grows: true);
 
     public Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken) =>
         ReadAsync(connection =>
