@@ -5,7 +5,8 @@ namespace TaskSystem.PostgreSql;
 /// <summary>
 /// The pooled connections of one node, and the one rule for their failures: a database out of reach becomes
 /// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
-/// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
+/// restart broke are not handed out again; a server short of a resource (disk full) refused the statement outright,
+/// which is unavailable too, but certain (nothing written) and with sound connections. Reads are retried once on a fresh connection; writes are retried only
 /// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
 /// </summary>
 internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlConnection, CancellationToken, Task> migrate) : IAsyncDisposable
@@ -79,6 +80,12 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlC
                     }
 
                     return await work(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (PostgresErrors.IsShortOfResources(exception))
+                {
+                    // The server answered, refusing the statement as a whole (a full disk, say): nothing was written,
+                    // the connection is sound, and trying again at once would only meet the same shortage.
+                    throw PostgresErrors.Unavailable(exception);
                 }
                 catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
                 {
