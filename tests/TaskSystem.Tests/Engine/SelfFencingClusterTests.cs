@@ -3,8 +3,8 @@ using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using TaskSystem.Engine;
 using TaskSystem.Storage;
-using TaskSystem.TestSupport;
 using TaskSystem.Tests.Support;
+using TaskSystem.TestSupport;
 using Xunit.Abstractions;
 
 namespace TaskSystem.Tests.Engine;
