@@ -24,10 +24,11 @@ internal static class PostgresErrors
     };
 
     /// <summary>
-    /// The server refused the statement for want of a resource: SQLSTATE class 53 (<c>53100</c> disk_full,
-    /// <c>53200</c> out_of_memory, <c>53300</c> too_many_connections, …) or an I/O error (<c>58030</c>, which is how a
-    /// full disk shows when a file cannot be written). The statement failed as a whole, so nothing was written, and
-    /// the connection is sound: no need to treat the outcome as unknown or to drop the pool.
+    /// The server refused the statement for want of a resource: SQLSTATE class 53 (<c>53100</c> disk_full, which is
+    /// what "could not extend file: No space left on device" carries; <c>53200</c> out_of_memory; <c>53300</c>
+    /// too_many_connections; …), or a system or I/O error it reported (<c>58000</c>, <c>58030</c>). The statement
+    /// failed as a whole, so nothing was written, and the connection is sound: no need to treat the outcome as
+    /// unknown or to drop the pool.
     /// </summary>
     public static bool IsShortOfResources(Exception exception) =>
         exception is PostgresException postgres
