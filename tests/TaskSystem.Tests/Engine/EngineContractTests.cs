@@ -212,7 +212,15 @@ public abstract class EngineContractTests : IAsyncLifetime
 
                 Interlocked.Decrement(ref running);
             }).AddHandler("other", (_, _) => Task.CompletedTask),
-            o => { o.Concurrency = 1; o.StopGracePeriod = TimeSpan.FromSeconds(5); },
+            o =>
+            {
+                o.Concurrency = 1;
+                o.StopGracePeriod = TimeSpan.FromSeconds(5);
+
+                // The test moves the clock faster than the work goes: with a short lease, self-fencing (multi-node
+                // stores) would interrupt the other task before its outcome is written.
+                o.LeaseDuration = TimeSpan.FromHours(1);
+            },
             time);
 
         var stubborn = await host.EnqueueAsync("stubborn");
