@@ -8,6 +8,8 @@ namespace TaskSystem.PostgreSql;
 /// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
 /// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
 /// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
+/// A server short of a resource (a full disk) refuses the statement outright: unavailable too, but with a certain
+/// outcome (nothing written) and a sound connection, so nothing is retried, cleared or marked uncertain.
 /// </summary>
 internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlConnection, CancellationToken, Task> migrate) : IAsyncDisposable
 {
@@ -93,6 +95,12 @@ internal sealed class PostgresDatabase(NpgsqlDataSource dataSource, Func<NpgsqlC
                     }
 
                     return await work(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (PostgresErrors.IsShortOfResources(exception))
+                {
+                    // The server answered, refusing the statement as a whole (a full disk, say): nothing was written,
+                    // the connection is sound, and trying again at once would only meet the same shortage.
+                    throw PostgresErrors.Unavailable(exception);
                 }
                 catch (Exception exception) when (PostgresErrors.IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
                 {

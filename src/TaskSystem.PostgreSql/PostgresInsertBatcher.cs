@@ -64,6 +64,10 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// One writer loop. Nothing may leave it: a loop that died would leave its batch's callers waiting forever and
+    /// halve the writers. Every batch is answered, one way or another, before the next is taken.
+    /// </summary>
     private async Task RunAsync()
     {
         var batch = new List<InsertRequest>();
@@ -76,44 +80,77 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
                 rows += request.Tasks.Count;
             }
 
-            if (batch.Count > 0)
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
             {
                 await CommitAsync(batch).ConfigureAwait(false);
-                batch.Clear();
             }
+            catch (Exception exception)
+            {
+                // A fault of the batcher itself, not of the database: whoever is still waiting gets it.
+                PostgresLog.InsertBatchFaulted(_logger, batch.Count, exception);
+                Fail(batch, exception);
+            }
+
+            batch.Clear();
         }
     }
 
     private async Task CommitAsync(List<InsertRequest> batch)
     {
+        long[] ids;
         try
         {
-            var ids = await WriteAsync(batch).ConfigureAwait(false);
-            var offset = 0;
-            foreach (var request in batch)
-            {
-                request.Complete(ids, offset);
-                offset += request.Tasks.Count;
-            }
+            ids = await WriteAsync(batch).ConfigureAwait(false);
         }
         catch (Exception exception) when (batch.Count > 1 && !PostgresErrors.IsUnavailable(exception) && exception is not TaskStoreUnavailableException)
         {
-            // The statement was atomic, so nothing was written: one bad request must not fail the others.
+            // The statement failed before it could commit (the server refused it, or it could not be sent), so
+            // nothing was written: one bad request must not fail the others. Each is written on its own.
             PostgresLog.InsertBatchSplit(_logger, batch.Count, exception);
             foreach (var request in batch)
             {
                 await CommitAsync([request]).ConfigureAwait(false);
             }
+
+            return;
         }
         catch (Exception exception)
         {
-            foreach (var request in batch)
-            {
-                request.Completion.TrySetException(exception);
-            }
+            // One request alone, or a commit whose outcome is unknown: its callers get the error (503 when unknown).
+            Fail(batch, exception);
+            return;
+        }
+
+        // Committed: from here on nothing is written again, whatever happens.
+        var expected = batch.Sum(request => request.Tasks.Count);
+        if (ids.Length != expected)
+        {
+            Fail(batch, new InvalidOperationException($"The insert returned {ids.Length} ids for {expected} tasks."));
+            return;
+        }
+
+        var offset = 0;
+        foreach (var request in batch)
+        {
+            request.Complete(ids, offset);
+            offset += request.Tasks.Count;
         }
     }
 
+    private static void Fail(List<InsertRequest> batch, Exception exception)
+    {
+        foreach (var request in batch)
+        {
+            request.Completion.TrySetException(exception);
+        }
+    }
+
+    /// <summary>Writes the batch as one statement; returns the ids it got, in the order of the tasks.</summary>
     private Task<long[]> WriteAsync(List<InsertRequest> batch) => _database.WriteAsync(async (connection, cancellationToken) =>
     {
         var tasks = batch.SelectMany(request => request.Tasks).ToList();
@@ -139,25 +176,19 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
             command.BatchCommands.Add(notify);
         }
 
-        var ids = new long[tasks.Count];
-        var read = 0;
+        var ids = new List<long>(tasks.Count);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                ids[read++] = reader.GetInt64(0);
+                ids.Add(reader.GetInt64(0));
             }
-        }
-
-        if (read != ids.Length)
-        {
-            throw new InvalidOperationException($"The insert returned {read} ids for {ids.Length} tasks.");
         }
 
         // Identity values are drawn in the order unnest yields the rows; sorting makes the mapping independent of
         // the order RETURNING happens to use.
-        Array.Sort(ids);
-        return ids;
+        ids.Sort();
+        return ids.ToArray();
     }, onUncertain: null, CancellationToken.None);
 
     public async ValueTask DisposeAsync()

@@ -19,4 +19,7 @@ internal static partial class PostgresLog
 
     [LoggerMessage(205, LogLevel.Warning, "Put {Count} tasks of claims with an unknown outcome back in the queue")]
     public static partial void UncertainClaimsReleased(ILogger logger, int count);
+
+    [LoggerMessage(206, LogLevel.Error, "A group insert of {Count} requests failed inside the batcher; its callers get the error and the batcher goes on")]
+    public static partial void InsertBatchFaulted(ILogger logger, int count, Exception exception);
 }

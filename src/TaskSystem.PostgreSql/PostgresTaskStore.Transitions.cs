@@ -52,9 +52,9 @@ internal sealed partial class PostgresTaskStore
         UPDATE tasksystem_tasks AS t SET
             state = CASE
                 WHEN c.kind = 'retry' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'scheduled' END
-                WHEN c.kind = 'released' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'queued' END
+                WHEN c.kind IN ('released', 'interrupted') THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'queued' END
                 ELSE c.kind END,
-            finished_at = CASE WHEN c.kind IN ('retry', 'released') AND NOT t.stop_requested THEN NULL ELSE c.at END,
+            finished_at = CASE WHEN c.kind IN ('retry', 'released', 'interrupted') AND NOT t.stop_requested THEN NULL ELSE c.at END,
             result = CASE WHEN c.kind = 'succeeded' THEN c.result ELSE t.result END,
             error = CASE
                 WHEN c.kind = 'succeeded' THEN NULL
@@ -64,7 +64,7 @@ internal sealed partial class PostgresTaskStore
                 THEN COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', c.error, 'at', c.at_ms))
                 ELSE t.errors END,
             run_at = CASE WHEN c.kind = 'retry' THEN COALESCE(c.run_at, c.at) ELSE t.run_at END,
-            attempt = CASE WHEN c.kind = 'released' AND NOT t.stop_requested THEN t.attempt - 1 ELSE t.attempt END,
+            attempt = CASE WHEN c.kind IN ('released', 'interrupted') AND NOT t.stop_requested THEN t.attempt - 1 ELSE t.attempt END,
             lease_expires_at = NULL
         FROM unnest(@id::bigint[], @node::text[], @claim::bigint[], @kind::text[], @at::timestamptz[], @at_ms::bigint[],
                     @result::text[], @error::text[], @run_at::timestamptz[])
@@ -215,6 +215,7 @@ internal sealed partial class PostgresTaskStore
         CompletionKind.Failed => "failed",
         CompletionKind.Cancelled => "cancelled",
         CompletionKind.Released => "released",
+        CompletionKind.Interrupted => "interrupted",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
     };
 

@@ -206,19 +206,28 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) == 1;
         }, onUncertain: null, cancellationToken);
 
-    public Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync(async (connection, token) =>
+    public Task<IReadOnlyList<long>> NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync<IReadOnlyList<long>>(async (connection, token) =>
         {
             await ReleaseUncertainClaimsAsync(connection, parameters.Now, token).ConfigureAwait(false);
 
-            // SKIP LOCKED: a row locked now is being completed or stopped; it is extended at the next beat if it still runs.
+            // Only the attempts the node holds, each under its own claim: a row left running under this node's name
+            // that it does not hold (a lost outcome, say) is not renewed, so it expires and another node rescues it.
+            // SKIP LOCKED: a row locked now is being completed or stopped; it is not in the returned ids, and is
+            // extended at the next beat if it still runs.
             await using var batch = new NpgsqlBatch(connection);
             var extend = new NpgsqlBatchCommand("""
                 UPDATE tasksystem_tasks SET lease_expires_at = @lease
-                WHERE id IN (SELECT id FROM tasksystem_tasks WHERE state = 'running' AND node = @node FOR UPDATE SKIP LOCKED)
+                WHERE id IN (
+                    SELECT t.id FROM tasksystem_tasks AS t JOIN unnest(@ids::bigint[], @claims::bigint[]) AS held(id, claim) ON t.id = held.id
+                    WHERE t.claim_id = held.claim AND t.state = 'running' AND t.node = @node
+                    FOR UPDATE OF t SKIP LOCKED)
+                RETURNING id
                 """);
             extend.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", Utc(parameters.LeaseExpiresAt)));
             extend.Parameters.Add(new NpgsqlParameter<string>("node", parameters.Node));
+            extend.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. parameters.Held.Select(h => h.Id)]));
+            extend.Parameters.Add(new NpgsqlParameter<long[]>("claims", [.. parameters.Held.Select(h => h.ClaimId)]));
             var upsert = new NpgsqlBatchCommand("""
                 INSERT INTO tasksystem_nodes (name, started_at, heartbeat_at, concurrency, busy) VALUES (@node, @started, @now, @concurrency, @busy)
                 ON CONFLICT (name) DO UPDATE SET
@@ -232,8 +241,19 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             upsert.Parameters.Add(new NpgsqlParameter<int>("busy", parameters.Busy));
             batch.BatchCommands.Add(extend);
             batch.BatchCommands.Add(upsert);
-            await batch.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-            return true;
+            var renewed = new List<long>(parameters.Held.Count);
+            await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
+
+            // To the end of the batch (the upsert returns no rows), so that an error of its own is thrown here.
+            do
+            {
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    renewed.Add(reader.GetInt64(0));
+                }
+            }
+            while (await reader.NextResultAsync(token).ConfigureAwait(false));
+            return renewed;
         }, onUncertain: null, cancellationToken);
 
     public Task NodeRemoveAsync(string node, CancellationToken cancellationToken) =>

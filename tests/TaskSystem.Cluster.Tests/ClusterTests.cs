@@ -16,6 +16,10 @@ public sealed partial class ClusterTests : IAsyncLifetime
         "--TaskSystem:LeaseDuration", "00:00:03",
         "--TaskSystem:HeartbeatInterval", "00:00:01",
         "--TaskSystem:RescueInterval", "00:00:00.500",
+
+        // Fencing as late as such a short lease allows: these tests are about spreading, stopping and failing over,
+        // and a node slowed down by a busy machine should not interrupt its tasks sooner than its lease would expire.
+        "--TaskSystem:SelfFenceAfter", "00:00:02.500",
         "--TaskSystem:ShutdownTimeout", "00:00:01",
     ];
 

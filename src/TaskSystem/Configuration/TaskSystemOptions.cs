@@ -90,4 +90,17 @@ public sealed class TaskSystemOptions
 
     /// <summary>The SQLite connection string used when none is configured.</summary>
     public const string DefaultSqliteConnectionString = "Data Source=data/tasks.db";
+
+    /// <summary>
+    /// Multi-node stores: how long a running attempt may go without a confirmed lease renewal before its own node
+    /// cancels it (self-fencing), so that a node cut off from the database has stopped its handlers before the lease
+    /// runs out and another node may run the task. The attempt goes back to the queue without being counted.
+    /// More than <see cref="HeartbeatInterval"/> and less than <see cref="LeaseDuration"/>; handlers must honour
+    /// their cancellation within the difference to <see cref="LeaseDuration"/>.
+    /// Default (null): two thirds of <see cref="LeaseDuration"/>, 20 seconds with the default lease.
+    /// </summary>
+    public TimeSpan? SelfFenceAfter { get; set; }
+
+    /// <summary><see cref="SelfFenceAfter"/>, or its default when it is not set.</summary>
+    internal TimeSpan SelfFenceAfterOrDefault => SelfFenceAfter ?? LeaseDuration * 2 / 3;
 }

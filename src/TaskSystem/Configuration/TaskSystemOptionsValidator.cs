@@ -59,6 +59,11 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
             errors.Add($"TaskSystem:HeartbeatInterval ({options.HeartbeatInterval}) must be at most half of TaskSystem:LeaseDuration ({options.LeaseDuration}), so that one late heartbeat does not lose a lease.");
         }
 
+        if (options.SelfFenceAfter is { } fenceAfter && (fenceAfter <= options.HeartbeatInterval || fenceAfter >= options.LeaseDuration))
+        {
+            errors.Add($"TaskSystem:SelfFenceAfter ({fenceAfter}) must be more than TaskSystem:HeartbeatInterval ({options.HeartbeatInterval}) and less than TaskSystem:LeaseDuration ({options.LeaseDuration}): a node must have a chance to renew before it fences, and must fence before its lease runs out.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -78,6 +78,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<NodeMaintenance>();
+        services.AddSingleton<SelfFencing>();
         services.AddSingleton<SignalHandler>();
         services.AddSingleton<TaskEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());

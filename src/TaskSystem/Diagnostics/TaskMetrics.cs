@@ -146,6 +146,7 @@ internal sealed class TaskMetrics
         CompletionKind.Retry => "retry",
         CompletionKind.Failed => "failed",
         CompletionKind.Cancelled => "cancelled",
+        CompletionKind.Interrupted => "interrupted",
         _ => "released",
     };
 

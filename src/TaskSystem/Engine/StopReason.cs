@@ -7,4 +7,10 @@ internal enum StopReason
     Stopped,
     TimedOut,
     ShuttingDown,
+
+    /// <summary>
+    /// The node could not renew the attempt's lease for <c>SelfFenceAfter</c> and cancelled it before the lease could
+    /// run out (self-fencing): not a failure of the task.
+    /// </summary>
+    Interrupted,
 }

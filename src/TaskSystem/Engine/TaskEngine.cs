@@ -20,6 +20,7 @@ internal sealed class TaskEngine(
     NodeMaintenance maintenance,
     SignalHandler signals,
     Housekeeping housekeeping,
+    SelfFencing fencing,
     EngineSettings settings,
     TimeProvider time,
     ILogger<TaskEngine> logger) : IHostedService, IDisposable
@@ -47,7 +48,11 @@ internal sealed class TaskEngine(
             _listen = Task.Run(() => notifier.ListenAsync(signals, _listening.Token), CancellationToken.None);
         }
 
-        _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, time, logger));
+        _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, time, logger)
+        {
+            // A failed beat is tried again soon: several tries fit before self-fencing gives up on a lease.
+            RetryInterval = settings.HeartbeatInterval / 4,
+        });
         _loops.Add(new MaintenanceLoop("stop poller", settings.StopPollInterval, maintenance.PollStopsAsync, time, logger));
         _loops.Add(new MaintenanceLoop("retention", housekeeping.RetentionInterval, housekeeping.PruneAsync, time, logger));
         _loops.Add(new MaintenanceLoop("queue counts", housekeeping.CountsRefreshInterval, housekeeping.RefreshCountsAsync, time, logger));
@@ -55,6 +60,9 @@ internal sealed class TaskEngine(
         {
             // With one process per database, every running task is ours: nothing can be lost by another node.
             _loops.Add(new MaintenanceLoop("rescuer", settings.RescueInterval, maintenance.RescueAsync, time, logger));
+
+            // And every lease of ours may be taken by another node once it runs out: stop our handlers before that.
+            _loops.Add(new MaintenanceLoop("self-fencing", fencing.CheckInterval, fencing.CheckAsync, time, logger));
         }
 
         foreach (var loop in _loops)

@@ -22,8 +22,13 @@ internal sealed class TaskExecution : IDisposable
     private int _abandoned;
     private ITimer? _timeoutTimer;
     private ITimer? _graceTimer;
+    private long _leaseExpiresAtTicks;
 
-    public TaskExecution(TaskRecord task) => Task = task;
+    public TaskExecution(TaskRecord task)
+    {
+        Task = task;
+        _leaseExpiresAtTicks = task.LeaseExpiresAt?.UtcTicks ?? DateTimeOffset.MaxValue.UtcTicks;
+    }
 
     public TaskRecord Task { get; }
 
@@ -128,6 +133,29 @@ internal sealed class TaskExecution : IDisposable
             // A callback the handler registered on its token threw (completing a finished TaskCompletionSource, say).
             // Every callback has run and the token is cancelled; the handler's own outcome will say what went wrong.
             // Letting it escape would crash the process from a timer thread.
+        }
+    }
+
+    /// <summary>
+    /// The end of the lease the store is known to hold for this attempt: set by its claim, moved on by each heartbeat
+    /// that confirmed the renewal. A renewal whose answer was lost is not counted, so this is never later than the truth.
+    /// </summary>
+    public DateTimeOffset LeaseExpiresAt => new(Volatile.Read(ref _leaseExpiresAtTicks), TimeSpan.Zero);
+
+    /// <summary>Records a confirmed renewal; a late answer never moves the lease back.</summary>
+    public void RenewLease(DateTimeOffset expiresAt)
+    {
+        var ticks = expiresAt.UtcTicks;
+        var current = Volatile.Read(ref _leaseExpiresAtTicks);
+        while (ticks > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _leaseExpiresAtTicks, ticks, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 

@@ -84,8 +84,8 @@ internal sealed class TaskExecutor(
 
     /// <summary>
     /// The token was cancelled a grace period ago and the handler has not returned: free its worker now. A stopped or
-    /// shut-down attempt is resolved at once. A timed-out one keeps its task until the handler returns, so that its
-    /// retry cannot run beside it, unless a stop or a shutdown comes first.
+    /// shut-down attempt is resolved at once. A timed-out or interrupted one keeps its task until the handler returns,
+    /// so that its next attempt cannot run beside it, unless a stop or a shutdown comes first.
     /// </summary>
     private void OnGraceExpired(TaskExecution execution)
     {
@@ -100,14 +100,14 @@ internal sealed class TaskExecutor(
             Log.TaskAbandoned(logger, task.Id, task.Type, task.Attempt, execution.Reason.ToString(), settings.StopGracePeriod);
             execution.MarkAbandoned();
             running.MarkAbandoned(execution);
-            if (execution.Reason == StopReason.TimedOut && !execution.IsStopRequested && !execution.IsShutdownRequested)
+            if (execution.Reason is (StopReason.TimedOut or StopReason.Interrupted) && !execution.IsStopRequested && !execution.IsShutdownRequested)
             {
                 if (execution.TryReleaseSlot())
                 {
                     slots.Release();
                 }
 
-                _ = ResolveAbandonedTimeoutAsync(execution);
+                _ = ResolveAbandonedAsync(execution);
                 return;
             }
 
@@ -119,13 +119,10 @@ internal sealed class TaskExecutor(
         }
     }
 
-    private async Task ResolveAbandonedTimeoutAsync(TaskExecution execution)
+    private async Task ResolveAbandonedAsync(TaskExecution execution)
     {
         await Task.WhenAny(execution.StopRequested, execution.ShutdownRequested).ConfigureAwait(false);
-        const string Abandoned = " (the handler ignored cancellation and was abandoned)";
-        Submit(execution, execution.IsStopRequested
-            ? Outcome.Stopped("stopped by request" + Abandoned)
-            : Outcome.Failure($"timed out after {execution.Task.Timeout}" + Abandoned));
+        Submit(execution, FromReason(execution, abandoned: true));
     }
 
     /// <summary>Hands the outcome over and frees the worker, once, whoever gets here first.</summary>
@@ -164,6 +161,8 @@ internal sealed class TaskExecutor(
         {
             StopReason.TimedOut => Outcome.Failure($"timed out after {execution.Task.Timeout}" + suffix),
             StopReason.ShuttingDown => Outcome.Release("interrupted by shutdown" + suffix),
+            StopReason.Interrupted => Outcome.Interrupted(
+                $"interrupted: node {execution.Task.Node} could not renew its lease and stopped the attempt before the lease ran out" + suffix),
             _ => Outcome.Stopped("stopped by request" + suffix),
         };
     }
@@ -181,6 +180,7 @@ internal sealed class TaskExecutor(
                 Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
             OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error),
             OutcomeKind.Stopped => new TaskCompletion(task.Id, node, claim, CompletionKind.Cancelled, now, Error: outcome.Error),
+            OutcomeKind.Interrupted => new TaskCompletion(task.Id, node, claim, CompletionKind.Interrupted, now, Error: outcome.Error),
             _ => new TaskCompletion(task.Id, node, claim, CompletionKind.Released, now, Error: outcome.Error),
         };
     }
@@ -194,6 +194,7 @@ internal sealed class TaskExecutor(
         CompletionKind.Retry => $"failed, retry at {completion.RunAt:O}: {completion.Error}",
         CompletionKind.Failed => $"failed: {completion.Error}",
         CompletionKind.Cancelled => $"cancelled: {completion.Error}",
+        CompletionKind.Interrupted => $"back to the queue, attempt not counted: {completion.Error}",
         _ => $"released to the queue: {completion.Error}",
     };
 
@@ -203,6 +204,7 @@ internal sealed class TaskExecutor(
         Failure,
         Stopped,
         Release,
+        Interrupted,
     }
 
     private readonly record struct Outcome(OutcomeKind Kind, string? ResultJson, string? Error)
@@ -214,5 +216,7 @@ internal sealed class TaskExecutor(
         public static Outcome Stopped(string error) => new(OutcomeKind.Stopped, null, error);
 
         public static Outcome Release(string error) => new(OutcomeKind.Release, null, error);
+
+        public static Outcome Interrupted(string error) => new(OutcomeKind.Interrupted, null, error);
     }
 }

@@ -5,7 +5,8 @@ namespace TaskSystem.Maintenance;
 
 /// <summary>
 /// The shape every maintenance service shares (heartbeat, rescuer, stop poller): a name, an interval on the
-/// injected clock, and a run that may fail without stopping the loop.
+/// injected clock, and a run that may fail without stopping the loop. A loop with a <see cref="RetryInterval"/> runs
+/// again that much sooner after a failure (the heartbeat: one lost beat must not cost a whole interval of lease).
 /// </summary>
 internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<CancellationToken, Task> run, TimeProvider time, ILogger logger) : IDisposable
 {
@@ -13,6 +14,9 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
     private Task _loop = Task.CompletedTask;
 
     public string Name => name;
+
+    /// <summary>The wait after a failed run, until a run succeeds again; null to keep the interval.</summary>
+    public TimeSpan? RetryInterval { get; init; }
 
     public void Start() => _loop = Task.Run(LoopAsync);
 
@@ -34,6 +38,11 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
                 try
                 {
                     await run(_stopping.Token).ConfigureAwait(false);
+                    if (timer.Period != interval)
+                    {
+                        // Setting the period restarts the countdown: only after a retry, so a healthy loop keeps its beat.
+                        timer.Period = interval;
+                    }
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -41,7 +50,13 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    Log.MaintenanceFailed(logger, name, interval, exception);
+                    var next = RetryInterval ?? interval;
+                    if (timer.Period != next)
+                    {
+                        timer.Period = next;
+                    }
+
+                    Log.MaintenanceFailed(logger, name, next, exception);
                 }
             }
         }

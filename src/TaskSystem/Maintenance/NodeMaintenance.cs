@@ -23,12 +23,35 @@ internal sealed class NodeMaintenance(
 
     public void MarkStarted() => _startedAt = time.GetUtcNow();
 
-    public Task HeartbeatAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the leases of the attempts this node holds, and only those, and records each renewal the store
+    /// confirmed: self-fencing reads them. The lease is computed before the write is sent, so the one recorded is
+    /// never later than the one in the store.
+    /// </summary>
+    public async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return store.NodeHeartbeatAsync(
-            new NodeHeartbeatParams(settings.Node, now, now + settings.LeaseDuration, _startedAt, settings.Concurrency, slots.Busy),
-            cancellationToken);
+        var lease = now + settings.LeaseDuration;
+        var held = running.Snapshot().Where(e => e.Task.ClaimId is not null).ToList();
+        var renewed = await store.NodeHeartbeatAsync(
+            new NodeHeartbeatParams(settings.Node, now, lease, _startedAt, settings.Concurrency, slots.Busy)
+            {
+                Held = [.. held.Select(e => new HeldClaim(e.Id, e.Task.ClaimId!.Value))],
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (renewed.Count == 0)
+        {
+            return;
+        }
+
+        var ids = renewed.ToHashSet();
+        foreach (var execution in held)
+        {
+            if (ids.Contains(execution.Id))
+            {
+                execution.RenewLease(lease);
+            }
+        }
     }
 
     /// <summary>Takes back tasks whose owner's lease expired; true when any went back to the queue.</summary>

@@ -88,8 +88,14 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task<bool> NodeStartAsync(NodeStartParams parameters, CancellationToken cancellationToken);
 
-    /// <summary>Records that the node is alive and extends the lease of every task it runs.</summary>
-    Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records that the node is alive and extends the leases of the attempts it holds
+    /// (<see cref="NodeHeartbeatParams.Held"/>), each only while the task still runs under the node and that claim.
+    /// Returns the ids whose lease was extended: the node's proof of how long it may go on running each handler
+    /// (a row busy with another write at that instant may be left for the next beat). One round trip; its cost follows
+    /// the held attempts, never the queue.
+    /// </summary>
+    Task<IReadOnlyList<long>> NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken);
 
     /// <summary>Removes the node's row at a clean shutdown.</summary>
     Task NodeRemoveAsync(string node, CancellationToken cancellationToken);

@@ -53,6 +53,12 @@ public enum CompletionKind
 
     /// <summary>Interrupted by shutdown: back to queued without counting the attempt (cancelled if a stop was requested).</summary>
     Released,
+
+    /// <summary>
+    /// Interrupted by its own node, which could not renew the lease (self-fencing): back to queued without counting the
+    /// attempt, as <see cref="Released"/>, with the reason in the task's error (cancelled if a stop was requested).
+    /// </summary>
+    Interrupted,
 }
 
 /// <summary>One attempt's outcome, fenced by node and claim.</summary>
@@ -120,7 +126,17 @@ public sealed record RescuedTask(long Id, string? FromNode, TaskState NewState);
 public sealed record TasksStopRequestedParams(string Node);
 
 /// <summary>Parameters of <see cref="ITaskStore.NodeHeartbeatAsync"/>.</summary>
-public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy);
+public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy)
+{
+    /// <summary>
+    /// The attempts the node holds in memory: only these leases are extended. A row left running under the node's
+    /// name by a claim it never started or an outcome it lost is not renewed, so it expires and is rescued.
+    /// </summary>
+    public IReadOnlyList<HeldClaim> Held { get; init; } = [];
+}
+
+/// <summary>An attempt a node holds: the task and the claim that fences it.</summary>
+public sealed record HeldClaim(long Id, long ClaimId);
 
 /// <summary>A count of tasks in one queue and state.</summary>
 public sealed record QueueStateCount(string Queue, TaskState State, long Count);

@@ -155,4 +155,86 @@ public abstract class EngineContractTests : IAsyncLifetime
         Assert.Equal(2, done.Attempt);
         Assert.Contains("test-node", Assert.Single(done.Errors).Error, StringComparison.Ordinal);
     }
+
+    /// <summary>The attempt of <paramref name="id"/> this node runs, once it is registered.</summary>
+    private static Task<TaskSystem.Engine.TaskExecution> RunningAttemptAsync(EngineHost host, long id) =>
+        Eventually.Until(
+            () => Task.FromResult(host.Host.Services.GetService(typeof(TaskSystem.Engine.RunningTasks)) is TaskSystem.Engine.RunningTasks running
+                && running.TryGet(id, out var execution) ? execution : null),
+            execution => execution is not null,
+            because: $"task {id} to run")!;
+
+    [Fact]
+    public async Task InterruptedAttempt_GoesBackToTheQueueWithoutCountingIt_SaysWhy_AndRunsAgain()
+    {
+        var rerun = new TaskCompletionSource<(int Attempt, string? Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        EngineHost host = null!;
+        host = await StartHostAsync(b => b.AddHandler("t", async (ctx, ct) =>
+        {
+            if (Interlocked.Increment(ref runs) == 1)
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+
+            // The second run sees the row as the interruption left it (a claim keeps the last error).
+            rerun.TrySetResult((ctx.Attempt, (await host.Manager.GetAsync(ctx.Id, ct))!.Error));
+        }));
+        await using (host)
+        {
+            var task = await host.EnqueueAsync("t");
+
+            (await RunningAttemptAsync(host, task.Id)).Cancel(TaskSystem.Engine.StopReason.Interrupted);
+
+            var (attempt, reason) = await rerun.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            var done = await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
+            Assert.Equal((1, 1), (attempt, done.Attempt));
+            Assert.StartsWith("interrupted: node test-node could not renew its lease", reason, StringComparison.Ordinal);
+            Assert.Empty(done.Errors);
+        }
+    }
+
+    [Fact]
+    public async Task InterruptedHandler_IgnoringCancellation_FreesItsSlot_ButKeepsItsTaskUntilItReturns()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = 0;
+        var overlapped = false;
+        await using var host = await StartHostAsync(
+            b => b.AddHandler("stubborn", async (ctx, _) =>
+            {
+                overlapped |= Interlocked.Increment(ref running) > 1;
+                if (ctx.Attempt == 1 && !release.Task.IsCompleted)
+                {
+                    await release.Task;
+                }
+
+                Interlocked.Decrement(ref running);
+            }).AddHandler("other", (_, _) => Task.CompletedTask),
+            o =>
+            {
+                o.Concurrency = 1;
+                o.StopGracePeriod = TimeSpan.FromSeconds(5);
+
+                // The test moves the clock faster than the work goes: with a short lease, self-fencing (multi-node
+                // stores) would interrupt the other task before its outcome is written.
+                o.LeaseDuration = TimeSpan.FromHours(1);
+            },
+            time);
+
+        var stubborn = await host.EnqueueAsync("stubborn");
+        var execution = await RunningAttemptAsync(host, stubborn.Id);
+        execution.Cancel(TaskSystem.Engine.StopReason.Interrupted);
+        var other = await host.EnqueueAsync("other");
+        await time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), async () => (await host.Manager.GetAsync(other.Id))!.State == TaskState.Succeeded,
+            "the grace period to free the slot, and the other task to use it");
+        Assert.Equal(TaskState.Running, (await host.Manager.GetAsync(stubborn.Id))!.State);
+
+        release.SetResult();
+        var done = await host.WaitForStateAsync(stubborn.Id, TaskState.Succeeded);
+
+        Assert.Equal(1, done.Attempt);
+        Assert.False(overlapped);
+    }
 }

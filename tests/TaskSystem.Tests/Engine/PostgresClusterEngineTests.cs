@@ -117,7 +117,13 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
         var (id, claim, dead) = await ClaimOnADeadNodeAsync(time);
         await using var _ = dead;
         await using var alive = await StartNodeAsync("alive", b => b.AddHandler("t", (ctx, _) => { lock (attempts) { attempts.Add(ctx.Attempt); } return Task.CompletedTask; }),
-            o => { o.LeaseDuration = TimeSpan.FromSeconds(30); o.RescueInterval = TimeSpan.FromSeconds(5); }, time);
+            o =>
+            {
+                // The dead node's lease (30 s) is in its row; the live node's own is long, so that the fake clock,
+                // which runs ahead of the work, cannot make it fence the rescued attempt before its outcome is written.
+                o.LeaseDuration = TimeSpan.FromHours(1);
+                o.RescueInterval = TimeSpan.FromSeconds(5);
+            }, time);
 
         time.Advance(TimeSpan.FromSeconds(25));
         Assert.Equal(TaskState.Running, (await alive.Manager.GetAsync(id))!.State);

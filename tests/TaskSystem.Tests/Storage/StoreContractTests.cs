@@ -254,6 +254,40 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TasksComplete_Interrupted_RequeuesWithoutCountingTheAttempt_AndRecordsWhy()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+
+        Assert.True(await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Interrupted, T0, Error: "interrupted: lease not renewed")));
+
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Queued, 0, "interrupted: lease not renewed", (DateTimeOffset?)null), (task.State, task.Attempt, task.Error, task.FinishedAt));
+        Assert.Empty(ErrorHistory.Parse(task.ErrorsJson));
+        Assert.Equal(1, Assert.Single(await ClaimAsync(limit: 1, claim: 2)).Attempt);
+    }
+
+    [Fact]
+    public async Task TasksComplete_Interrupted_WithAStopRequest_IsCancelled_AndFencedLikeAnyOutcome()
+    {
+        var ids = (await InsertAsync(Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 2);
+        await Store.TaskCancelAsync(new TaskCancelParams(ids[0], T0), CancellationToken.None);
+
+        var applied = await Store.TasksCompleteAsync(new TasksCompleteParams(
+        [
+            new TaskCompletion(ids[0], "n1", 1, CompletionKind.Interrupted, T0, Error: "interrupted"),
+            new TaskCompletion(ids[1], "n1", 7, CompletionKind.Interrupted, T0, Error: "interrupted"),
+        ]), CancellationToken.None);
+
+        Assert.Equal([true, false], applied);
+        var stopped = await GetAsync(ids[0]);
+        Assert.Equal((TaskState.Cancelled, 1), (stopped.State, stopped.Attempt));
+        Assert.NotNull(stopped.FinishedAt);
+        Assert.Equal((TaskState.Running, 1), ((await GetAsync(ids[1])).State, (await GetAsync(ids[1])).Attempt));
+    }
+
+    [Fact]
     public async Task TasksComplete_ManyInOneCall_AppliesEachOnItsOwn()
     {
         var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
@@ -405,8 +439,10 @@ public abstract class StoreContractTests : IAsyncLifetime
         var id = (await InsertAsync(Task()))[0].Id;
         await ClaimAsync(limit: 1, node: "n1");
 
-        await Store.NodeHeartbeatAsync(new NodeHeartbeatParams("n1", T0.AddSeconds(20), T0.AddSeconds(50), T0, 5, 1), CancellationToken.None);
+        var renewed = await Store.NodeHeartbeatAsync(
+            new NodeHeartbeatParams("n1", T0.AddSeconds(20), T0.AddSeconds(50), T0, 5, 1) { Held = [new HeldClaim(id, 1)] }, CancellationToken.None);
 
+        Assert.Equal([id], renewed);
         Assert.Equal(T0.AddSeconds(50), (await GetAsync(id)).LeaseExpiresAt);
         Assert.Empty(await Store.TasksRescueAsync(new TasksRescueParams(T0.AddSeconds(40), "n2", 100), CancellationToken.None));
         var node = Assert.Single(await Store.NodesListAsync(CancellationToken.None));
@@ -414,6 +450,45 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         await Store.NodeRemoveAsync("n1", CancellationToken.None);
         Assert.Empty(await Store.NodesListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task NodeHeartbeat_RenewsOnlyTheAttemptsTheNodeHolds_SoAStrandedRowExpiresAndIsRescued()
+    {
+        var ids = (await InsertAsync(Task(), Task(), Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 1, node: "n1", claim: 1);
+        await ClaimAsync(limit: 1, node: "n1", claim: 2);
+        await ClaimAsync(limit: 1, node: "n1", claim: 3);
+        await ClaimAsync(limit: 1, node: "n2", claim: 4);
+
+        // Holds the first; names the second with a claim it does not have; does not know the third (stranded);
+        // names the fourth, which another node runs.
+        var renewed = await Store.NodeHeartbeatAsync(
+            new NodeHeartbeatParams("n1", T0.AddSeconds(20), T0.AddSeconds(50), T0, 5, 1)
+            {
+                Held = [new HeldClaim(ids[0], 1), new HeldClaim(ids[1], 99), new HeldClaim(ids[3], 4)],
+            },
+            CancellationToken.None);
+
+        Assert.Equal([ids[0]], renewed);
+        Assert.Equal(
+            [T0.AddSeconds(50), T0.AddSeconds(30), T0.AddSeconds(30), T0.AddSeconds(30)],
+            [(await GetAsync(ids[0])).LeaseExpiresAt, (await GetAsync(ids[1])).LeaseExpiresAt, (await GetAsync(ids[2])).LeaseExpiresAt, (await GetAsync(ids[3])).LeaseExpiresAt]);
+        var rescued = await Store.TasksRescueAsync(new TasksRescueParams(T0.AddSeconds(40), "n3", 100), CancellationToken.None);
+        Assert.Equal([ids[1], ids[2], ids[3]], rescued.Select(r => r.Id).Order());
+    }
+
+    [Fact]
+    public async Task NodeHeartbeat_HoldingNothing_RenewsNothing_AndStillRecordsTheNode()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1, node: "n1");
+
+        var renewed = await Store.NodeHeartbeatAsync(new NodeHeartbeatParams("n1", T0.AddSeconds(20), T0.AddSeconds(50), T0, 5, 0), CancellationToken.None);
+
+        Assert.Empty(renewed);
+        Assert.Equal(T0.AddSeconds(30), (await GetAsync(id)).LeaseExpiresAt);
+        Assert.Equal(T0.AddSeconds(20), Assert.Single(await Store.NodesListAsync(CancellationToken.None)).HeartbeatAt);
     }
 
     [Fact]

@@ -431,6 +431,15 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 lease_expires_at = NULL
             WHERE {Fence}
             """,
+        CompletionKind.Interrupted => $"""
+            UPDATE tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'queued' END,
+                finished_at = CASE WHEN stop_requested THEN $at ELSE NULL END,
+                attempt = CASE WHEN stop_requested THEN attempt ELSE attempt - 1 END,
+                error = $error,
+                lease_expires_at = NULL
+            WHERE {Fence}
+            """,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
     };
 
@@ -546,13 +555,29 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             .Bind("$concurrency", parameters.Concurrency)
             .ExecuteNonQuery() == 1, cancellationToken, singleStatement: true);
 
-    public Task NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync(context =>
+    public Task<IReadOnlyList<long>> NodeHeartbeatAsync(NodeHeartbeatParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<long>>(context =>
         {
-            context.Command("UPDATE tasks SET lease_expires_at = $lease WHERE state = 'running' AND node = $node")
-                .Bind("$lease", Ms(parameters.LeaseExpiresAt))
-                .Bind("$node", parameters.Node)
-                .ExecuteNonQuery();
+            var renewed = new List<long>(parameters.Held.Count);
+            if (parameters.Held.Count > 0)
+            {
+                // Only the attempts the node holds, each under its own claim: a row it no longer holds expires.
+                using var reader = context.Command("""
+                    UPDATE tasks SET lease_expires_at = $lease
+                    FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS claim FROM json_each($held)) AS held
+                    WHERE tasks.id = held.id AND tasks.claim_id = held.claim AND tasks.state = 'running' AND tasks.node = $node
+                    RETURNING tasks.id
+                    """)
+                    .Bind("$lease", Ms(parameters.LeaseExpiresAt))
+                    .Bind("$node", parameters.Node)
+                    .Bind("$held", "[" + string.Join(',', parameters.Held.Select(h => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[{h.Id},{h.ClaimId}]"))) + "]")
+                    .ExecuteReader();
+                while (reader.Read())
+                {
+                    renewed.Add(reader.GetInt64(0));
+                }
+            }
+
             context.Command("""
                 INSERT INTO nodes (name, started_at, heartbeat_at, concurrency, busy) VALUES ($node, $started, $now, $concurrency, $busy)
                 ON CONFLICT (name) DO UPDATE SET
@@ -565,7 +590,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 .Bind("$concurrency", parameters.Concurrency)
                 .Bind("$busy", parameters.Busy)
                 .ExecuteNonQuery();
-            return true;
+            return renewed;
         }, cancellationToken);
 
     public Task NodeRemoveAsync(string node, CancellationToken cancellationToken) =>
