@@ -27,7 +27,8 @@ internal static class ServerApplication
         builder.Services
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
             .UsePostgreSql()
-            .AddHandler<DemoHandler>(DemoHandler.Type);
+            .AddHandler<DemoHandler>(DemoHandler.Type)
+            .AddHttpTargets(builder.Configuration.GetSection(HttpTargetOptions.SectionName));
         builder.Services.AddTaskSystemHttpApi();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);
         builder.Services.AddTaskSystemTelemetry(builder.Configuration);
