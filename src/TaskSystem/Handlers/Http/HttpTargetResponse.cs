@@ -102,10 +102,12 @@ internal sealed class HttpTargetResponse
     /// </summary>
     public JsonElement ToResult(TimeSpan duration, Uri? redirectedTo, int maxResultBytes, int maxJsonDepth)
     {
+        // Only the size can be over: a JSON body was parsed within one level less than the depth limit, else it is text.
         var json = Write(duration, redirectedTo, maxJsonDepth, omitBodyBecause: null);
-        if (JsonLimits.Check(Encoding.UTF8.GetString(json), maxResultBytes, maxJsonDepth) is { } tooBig)
+        if (json.Length > maxResultBytes)
         {
-            json = Write(duration, redirectedTo, maxJsonDepth, omitBodyBecause: $"the response body was left out: with it, the result {tooBig.Message}");
+            json = Write(duration, redirectedTo, maxJsonDepth,
+                omitBodyBecause: $"the response body was left out: with it, the result is {json.Length} bytes; the limit is {maxResultBytes} (TaskSystem:MaxPayloadBytes).");
         }
 
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = JsonLimits.ReadBack.MaxDepth });

@@ -50,6 +50,25 @@ public sealed class HttpTargetTests
     }
 
     [Fact]
+    public async Task AnswerBeyondTheResultLimits_StillSucceeds_DeepJsonAsText_AndATooLargeBodyLeftOut()
+    {
+        await using var receiver = await TargetReceiver.StartAsync((context, request) => request.PathAndQuery == "/deep"
+            ? context.Answer(200, "[[[[[[1]]]]]]")
+            : context.Answer(200, "\"" + new string('y', 5000) + "\""));
+        await using var host = await HttpTaskHost.StartAsync(receiver, options: o => { o.MaxJsonDepth = 5; o.MaxPayloadBytes = 2000; });
+
+        var deep = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("deep")}}"}""", maxAttempts: 1);
+        var large = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("large")}}"}""", maxAttempts: 1);
+
+        var deepResult = (await host.WaitForStateAsync(deep.Id, TaskState.Succeeded)).Result!.Value;
+        Assert.Equal("[[[[[[1]]]]]]", deepResult.GetProperty("body").GetString());
+        var largeResult = (await host.WaitForStateAsync(large.Id, TaskState.Succeeded)).Result!.Value;
+        Assert.Equal(JsonValueKind.Null, largeResult.GetProperty("body").ValueKind);
+        Assert.Contains("the limit is 2000 (TaskSystem:MaxPayloadBytes)", largeResult.GetProperty("bodyOmitted").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, largeResult.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task Answer503WithRetryAfter_RetriesWhenTheReceiverSaid_ThenSucceeds()
     {
         await using var receiver = await TargetReceiver.StartAsync((context, request) =>
