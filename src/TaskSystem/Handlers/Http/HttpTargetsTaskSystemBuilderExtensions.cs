@@ -52,6 +52,9 @@ public static class HttpTargetsTaskSystemBuilderExtensions
                 AutomaticDecompression = DecompressionMethods.None,
                 MaxConnectionsPerServer = sp.GetRequiredService<IOptions<HttpTargetOptions>>().Value.MaxConnectionsPerHost,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+
+                // What is left of a body past the part kept is read only this far to reuse the connection, then dropped.
+                MaxResponseDrainSize = HttpTargetResponse.BodyLimit,
                 ConnectTimeout = TimeSpan.FromSeconds(15),
                 ConnectCallback = new GuardedConnector(sp.GetRequiredService<IOptions<HttpTargetOptions>>().Value.AllowPrivateNetworks).ConnectAsync,
             })
