@@ -30,10 +30,11 @@ internal sealed class HttpTargetWorkload : IWorkload
 
         // Warm both paths (JIT, connections), as a server that has run for a while would be.
         await BareLoopAsync(url, count / 4);
-        await TaskSystemDrainAsync(context, receiver.Address, url, count / 4);
+        await TaskSystemDrainAsync(context, receiver.Address, url, count / 4, "http");
 
         var (bare, bareCpu) = await BareLoopAsync(url, count);
-        var (ours, oursCpu) = await TaskSystemDrainAsync(context, receiver.Address, url, count);
+        var (ours, oursCpu) = await TaskSystemDrainAsync(context, receiver.Address, url, count, "http");
+        var (noop, noopCpu) = await TaskSystemDrainAsync(context, receiver.Address, url, count, "noop");
         var report = context.Report;
         report.Add("http-target", $"bare HttpClient loop, {Concurrency} callers ({count})", bare, "requests/s");
         report.Add("http-target", $"TaskSystem http tasks, {Concurrency} workers ({count})", ours, "tasks/s");
@@ -42,6 +43,8 @@ internal sealed class HttpTargetWorkload : IWorkload
         report.Add("http-target", "http tasks: overhead per task (wall)", (1e6 / ours) - (1e6 / bare), "µs");
         report.Add("http-target", "bare loop: CPU per request (receiver included)", bareCpu, "µs");
         report.Add("http-target", "http tasks: CPU per task (receiver included)", oursCpu, "µs");
+        report.Add("http-target", $"no-op tasks, same payload, {Concurrency} workers ({count})", noop, "tasks/s");
+        report.Add("http-target", "no-op tasks: CPU per task (the engine alone)", noopCpu, "µs");
         report.Ratio("http-target-64w", ours / bare, $"TaskSystem http tasks ÷ bare HttpClient loop, tasks/s, {Concurrency} at once");
         report.Ratio("http-target-cpu", oursCpu / bareCpu, "CPU per http task ÷ CPU per bare request (above 1 is TaskSystem's cost)");
     }
@@ -70,8 +73,11 @@ internal sealed class HttpTargetWorkload : IWorkload
         return (count / elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / count);
     }
 
-    /// <summary>N http tasks enqueued up front (batches of a thousand, one commit each), then a node with 64 workers drains them.</summary>
-    private static async Task<(double Rate, double CpuMicroseconds)> TaskSystemDrainAsync(BenchContext context, Uri allowed, Uri url, int count)
+    /// <summary>
+    /// N tasks enqueued up front (batches of a thousand, one commit each), then a node with 64 workers drains them:
+    /// http tasks, or no-op tasks with the same payload (what the engine costs without the request).
+    /// </summary>
+    private static async Task<(double Rate, double CpuMicroseconds)> TaskSystemDrainAsync(BenchContext context, Uri allowed, Uri url, int count, string type)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -87,14 +93,15 @@ internal sealed class HttpTargetWorkload : IWorkload
                 o.AllowedTargets.Add(allowed.AbsoluteUri);
                 o.AllowPrivateNetworks = true;
                 o.MaxConnectionsPerHost = Concurrency;
-            });
+            })
+            .AddHandler("noop", (_, _) => Task.CompletedTask);
         using var host = builder.Build();
         var manager = host.Services.GetRequiredService<TaskManager>();
         using var payload = JsonDocument.Parse($$"""{"url": "{{url}}", "body": {{Body}} }""");
         for (var done = 0; done < count; done += 1000)
         {
             var batch = Math.Min(1000, count - done);
-            await manager.EnqueueManyAsync(Enumerable.Range(0, batch).Select(_ => new TaskRequest("http") { Payload = payload.RootElement }));
+            await manager.EnqueueManyAsync(Enumerable.Range(0, batch).Select(_ => new TaskRequest(type) { Payload = payload.RootElement }));
         }
 
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -107,7 +114,7 @@ internal sealed class HttpTargetWorkload : IWorkload
                 var counts = await manager.CountByStateAsync();
                 if (counts[TaskState.Failed] > 0)
                 {
-                    throw new InvalidOperationException($"{counts[TaskState.Failed]} http tasks failed in the benchmark.");
+                    throw new InvalidOperationException($"{counts[TaskState.Failed]} {type} tasks failed in the benchmark.");
                 }
 
                 if (counts[TaskState.Succeeded] >= count)
