@@ -51,9 +51,14 @@ public sealed class ChildProcess : IAsyncDisposable
         return child;
     }
 
-    /// <summary>Waits until something accepts connections on the loopback <paramref name="port"/> (the child listens).</summary>
-    public async Task WaitListeningAsync(int port, TimeSpan timeout)
+    /// <summary>
+    /// Waits until something accepts connections on the loopback <paramref name="port"/> (the child listens), or the
+    /// child exits. The deadline only bounds a failure: an interpreter started through a version manager's shim
+    /// (pyenv) takes seconds before it runs a line, and many times that on a loaded machine.
+    /// </summary>
+    public async Task WaitListeningAsync(int port)
     {
+        var timeout = TimeSpan.FromSeconds(60);
         var deadline = Stopwatch.StartNew();
         while (true)
         {

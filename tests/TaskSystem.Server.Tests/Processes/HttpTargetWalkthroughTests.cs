@@ -32,7 +32,7 @@ public sealed class HttpTargetWalkthroughTests
             .Select(word => word.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
         environment["PORT"] = receiverPort.ToString(CultureInfo.InvariantCulture);
         await using var receiver = ChildProcess.Start("python3", [script], environment);
-        await receiver.WaitListeningAsync(receiverPort, TimeSpan.FromSeconds(20));
+        await receiver.WaitListeningAsync(receiverPort);
 
         var settings = Ports(serverLine["dotnet run --project src/TaskSystem.Server -- ".Length..]).Split(' ');
         await using var server = await ServerProcess.StartAsync(["--TaskSystem:ConnectionString", directory.SqliteConnectionString, .. settings]);

@@ -88,7 +88,7 @@ public sealed class HttpTargetDocsTests
             ["SIGNING_KEY_ID"] = "key-1",
             ["SIGNING_SECRET"] = Secret,
         });
-        await process.WaitListeningAsync(port, TimeSpan.FromSeconds(20));
+        await process.WaitListeningAsync(port);
         return new Receiver(process, directory, port);
     }
 
