@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using TaskSystem.Server.Tests.Support;
 using TaskSystem.Tests.Support;
 using TaskSystem.TestSupport;
@@ -53,6 +54,22 @@ public sealed class HttpTargetWalkthroughTests
         var waited = task.GetProperty("startedAt").GetDateTimeOffset() - error.GetProperty("at").GetDateTimeOffset();
         Assert.True(waited >= TimeSpan.FromSeconds(1.9), $"the second attempt started {waited} after the first failed, not after Retry-After: 2");
         Assert.Equal("1", task.GetProperty("result").GetProperty("body").GetProperty("task").GetString());
+    }
+
+    [Fact]
+    public void TryIt_AppsettingsSnippet_SaysWhatTheCommandLineSays()
+    {
+        var json = Assert.Single(RepositoryDocs.CodeBlocks(Page, "json"), b => b.Contains("\"AllowedTargets\"", StringComparison.Ordinal));
+        var serverLine = Assert.Single(RepositoryDocs.CodeBlocks(Page, "bash").SelectMany(b => b.Split('\n')), l => l.StartsWith("dotnet run --project src/TaskSystem.Server -- ", StringComparison.Ordinal));
+
+        var fromFile = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
+        var fromArgs = new ConfigurationBuilder().AddCommandLine(serverLine["dotnet run --project src/TaskSystem.Server -- ".Length..].Split(' ')).Build();
+
+        // JSON's true reads as "True", the command line's as "true": the binder takes either.
+        static IEnumerable<string> Settings(IConfiguration configuration) => configuration.AsEnumerable()
+            .Where(p => p.Value is not null).Select(p => $"{p.Key}={p.Value!.ToLowerInvariant()}").Order(StringComparer.Ordinal);
+        Assert.Equal(4, Settings(fromArgs).Count());
+        Assert.Equal(Settings(fromArgs), Settings(fromFile));
     }
 
     [Theory]
