@@ -2,7 +2,7 @@ using TaskSystem.Benchmarks;
 using TaskSystem.Benchmarks.Support;
 using TaskSystem.Benchmarks.Workloads;
 
-// dotnet run -c Release --project bench/TaskSystem.Benchmarks [-- --quick] [--only e2e,http] [--chart file.svg] [--markdown file.md]
+// dotnet run -c Release --project bench/TaskSystem.Benchmarks [-- --quick] [--only e2e,http,http-target] [--chart file.svg] [--markdown file.md]
 var options = BenchOptions.Parse(args);
 var report = new Report();
 Console.WriteLine(Machine.Describe());
@@ -16,6 +16,7 @@ IWorkload[] workloads =
     new EndToEndWorkload(),
     new EnqueueWorkload(),
     new HttpWorkload(),
+    new HttpTargetWorkload(),
     new PickupWorkload(),
     new StopWorkload(),
     new ScaleWorkload(),

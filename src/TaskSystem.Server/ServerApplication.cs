@@ -30,6 +30,7 @@ internal static class ServerApplication
             .AddTaskSystem(builder.Configuration.GetSection(TaskSystemOptions.SectionName))
             .UsePostgreSql()
             .AddHandler<DemoHandler>(DemoHandler.Type)
+            .AddHttpTargets(builder.Configuration.GetSection(HttpTargetOptions.SectionName))
             .AddAspNetCore();
         builder.Services.AddServerHttp();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);

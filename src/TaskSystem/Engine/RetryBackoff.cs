@@ -10,4 +10,14 @@ internal static class RetryBackoff
         var jittered = ticks * (0.5 + random.NextDouble());
         return TimeSpan.FromTicks((long)Math.Min(jittered, maxDelay.Ticks));
     }
+
+    /// <summary>
+    /// The delay a handler asked for (<see cref="TaskFailedException.RetryAfter"/>), when it asked, else the backoff.
+    /// A requested delay is taken as it is, without jitter (the receiver named the time), but bounded by
+    /// <paramref name="maxDelay"/>: a receiver cannot park a task for longer than the operator allows.
+    /// </summary>
+    public static TimeSpan Delay(int attempt, TimeSpan? requested, TimeSpan baseDelay, TimeSpan maxDelay, Random random) =>
+        requested is { } asked
+            ? TimeSpan.FromTicks(Math.Clamp(asked.Ticks, 0, maxDelay.Ticks))
+            : Delay(attempt, baseDelay, maxDelay, random);
 }

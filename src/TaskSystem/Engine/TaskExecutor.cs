@@ -66,7 +66,7 @@ internal sealed class TaskExecutor(
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            return execution.Reason == StopReason.None ? Outcome.Failure(Describe(exception)) : FromReason(execution, abandoned: false);
+            return execution.Reason == StopReason.None ? Outcome.Failure(exception) : FromReason(execution, abandoned: false);
         }
         finally
         {
@@ -176,8 +176,8 @@ internal sealed class TaskExecutor(
         return outcome.Kind switch
         {
             OutcomeKind.Success => new TaskCompletion(task.Id, node, claim, CompletionKind.Succeeded, now, ResultJson: outcome.ResultJson),
-            OutcomeKind.Failure when task.Attempt < task.MaxAttempts => new TaskCompletion(task.Id, node, claim, CompletionKind.Retry, now,
-                Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
+            OutcomeKind.Failure when !outcome.NoRetry && task.Attempt < task.MaxAttempts => new TaskCompletion(task.Id, node, claim, CompletionKind.Retry, now,
+                Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, outcome.RetryAfter, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
             OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error),
             OutcomeKind.Stopped => new TaskCompletion(task.Id, node, claim, CompletionKind.Cancelled, now, Error: outcome.Error),
             OutcomeKind.Interrupted => new TaskCompletion(task.Id, node, claim, CompletionKind.Interrupted, now, Error: outcome.Error),
@@ -207,11 +207,19 @@ internal sealed class TaskExecutor(
         Interrupted,
     }
 
-    private readonly record struct Outcome(OutcomeKind Kind, string? ResultJson, string? Error)
+    /// <summary>
+    /// What an attempt came to. A failure may carry the handler's own retry decision: no retry at all
+    /// (<see cref="TaskFailedException.Retry"/> false), or its delay before the next attempt (<see cref="TaskFailedException.RetryAfter"/>).
+    /// </summary>
+    private readonly record struct Outcome(OutcomeKind Kind, string? ResultJson, string? Error, bool NoRetry = false, TimeSpan? RetryAfter = null)
     {
         public static Outcome Success(string? resultJson) => new(OutcomeKind.Success, resultJson, null);
 
         public static Outcome Failure(string error) => new(OutcomeKind.Failure, null, error);
+
+        public static Outcome Failure(Exception exception) => exception is TaskFailedException failed
+            ? new(OutcomeKind.Failure, null, failed.Message, NoRetry: !failed.Retry, RetryAfter: failed.RetryAfter)
+            : Failure(Describe(exception));
 
         public static Outcome Stopped(string error) => new(OutcomeKind.Stopped, null, error);
 

@@ -51,7 +51,7 @@ public sealed class DashboardApiTests(ApiFactory factory) : IClassFixture<ApiFac
     {
         var handlers = await _client.GetFromJsonAsync<JsonElement>(new Uri("/dashboard/api/handlers", UriKind.Relative));
 
-        Assert.Equal(["demo"], handlers.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["demo", "http"], handlers.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("default", handlers.GetProperty("defaultQueue").GetString());
         Assert.Equal(3, handlers.GetProperty("defaultMaxAttempts").GetInt32());
         Assert.Equal(1800, handlers.GetProperty("defaultTimeoutSeconds").GetDouble());

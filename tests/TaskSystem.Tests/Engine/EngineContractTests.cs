@@ -9,7 +9,7 @@ namespace TaskSystem.Tests.Engine;
 /// The engine's key behaviours, run against every store: dispatch on the wake signal, bounded workers, exactly one
 /// run per task, stop, retries, shutdown and crash recovery. Each store gets a subclass that says where the database is.
 /// </summary>
-public abstract class EngineContractTests : IAsyncLifetime
+public abstract partial class EngineContractTests : IAsyncLifetime
 {
     /// <summary>Starts a host on this test's database (the same one each time within a test).</summary>
     protected abstract Task<EngineHost> StartHostAsync(Action<TaskSystemBuilder> handlers, Action<TaskSystemOptions>? configure = null, TimeProvider? time = null);

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using TaskSystem.Tests.Support;
+using TaskSystem.TestSupport;
+
+namespace TaskSystem.Tests.Handlers.Http;
+
+/// <summary>
+/// The verification snippets of docs/http-targets.md, run as written: the Python and Node.js receivers check real
+/// http tasks' signatures with their own HMAC implementations, and the C# one is the method the other tests use.
+/// </summary>
+public sealed class HttpTargetDocsTests
+{
+    private const string Secret = "docs-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+    private static readonly string Page = RepositoryDocs.Read("docs/http-targets.md");
+
+    [Theory]
+    [InlineData("python")]
+    [InlineData("javascript")]
+    public async Task ReceiverSnippet_AcceptsSignedTasks_AndRefusesWrongKeysAndOldTimestamps(string language)
+    {
+        await using var receiver = await StartReceiverAsync(language);
+        await using (var host = await StartHostAsync(receiver.Port, new HttpSigningKey { Id = "key-0", Secret = new string('z', 40) }, new HttpSigningKey { Id = "key-1", Secret = Secret }))
+        {
+            const string Body = """{"user": 42,   "name": "Zoë", "tags": ["a" , "b"]}""";
+            var task = await host.EnqueueHttpAsync($$"""{"url": "http://127.0.0.1:{{receiver.Port}}/hooks/welcome", "body": {{Body}} }""");
+
+            var done = await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
+            var answer = done.Result!.Value.GetProperty("body");
+            Assert.Equal(task.Id.ToString(CultureInfo.InvariantCulture), answer.GetProperty("task").GetString());
+            Assert.Equal(Encoding.UTF8.GetByteCount(Body), answer.GetProperty("bytes").GetInt32());
+        }
+
+        await using (var wrong = await StartHostAsync(receiver.Port, new HttpSigningKey { Id = "key-1", Secret = new string('w', 40) }))
+        {
+            var task = await wrong.EnqueueHttpAsync($$"""{"url": "http://127.0.0.1:{{receiver.Port}}/hooks/welcome", "body": "hello"}""", maxAttempts: 3);
+
+            var failed = await wrong.WaitForStateAsync(task.Id, TaskState.Failed);
+            Assert.Equal(1, failed.Attempt);
+            Assert.Contains("answered 401", failed.Error, StringComparison.Ordinal);
+        }
+
+        // A request signed correctly, but ten minutes ago: a replay.
+        using var client = new HttpClient();
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var body = "{}"u8.ToArray();
+        using var replay = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{receiver.Port}/hooks/welcome") { Content = new ByteArrayContent(body) };
+        replay.Headers.Add("TaskSystem-Timestamp", old);
+        replay.Headers.Add("TaskSystem-Signature", "key-1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), (byte[])[.. Encoding.ASCII.GetBytes(old + "."), .. body])));
+        using var refused = await client.SendAsync(replay);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public void CSharpSnippet_IsTheMethodTheTestsVerifyWith()
+    {
+        var source = RepositoryDocs.Read("tests/TaskSystem.Tests/Handlers/Http/TaskSystemSignature.cs");
+        var method = source[source.IndexOf("public static class TaskSystemSignature", StringComparison.Ordinal)..];
+        var snippet = Assert.Single(RepositoryDocs.CodeBlocks(Page, "csharp"), block => block.Contains("class TaskSystemSignature", StringComparison.Ordinal));
+
+        Assert.StartsWith("using System.Security.Cryptography;\nusing System.Text;\n\n", snippet, StringComparison.Ordinal);
+        Assert.EndsWith(method, snippet, StringComparison.Ordinal);
+    }
+
+    private static Task<EngineHost> StartHostAsync(int port, params HttpSigningKey[] keys) =>
+        EngineHost.StartAsync(b => b.AddHttpTargets(o =>
+        {
+            o.AllowedTargets.Add($"http://127.0.0.1:{port}/hooks/");
+            o.AllowPrivateNetworks = true;
+            foreach (var key in keys)
+            {
+                o.SigningKeys.Add(key);
+            }
+        }));
+
+    private static async Task<Receiver> StartReceiverAsync(string language)
+    {
+        var code = Assert.Single(RepositoryDocs.CodeBlocks(Page, language));
+        var directory = new TempDirectory();
+        var file = Path.Combine(directory.Path, language == "python" ? "receiver.py" : "receiver.js");
+        await File.WriteAllTextAsync(file, code);
+        var port = LoopbackPort.Free();
+        var process = ChildProcess.Start(language == "python" ? "python3" : "node", [file], new Dictionary<string, string>
+        {
+            ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            ["SIGNING_KEY_ID"] = "key-1",
+            ["SIGNING_SECRET"] = Secret,
+        });
+        await process.WaitListeningAsync(port);
+        return new Receiver(process, directory, port);
+    }
+
+    private sealed record Receiver(ChildProcess Process, TempDirectory Directory, int Port) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Process.DisposeAsync();
+            Directory.Dispose();
+        }
+    }
+}
