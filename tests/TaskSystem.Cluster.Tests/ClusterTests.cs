@@ -19,7 +19,7 @@ public sealed partial class ClusterTests : IAsyncLifetime
         "--TaskSystem:ShutdownTimeout", "00:00:01",
     ];
 
-    private readonly List<ServerNodeProcess> _nodes = [];
+    private readonly List<ServerProcess> _nodes = [];
 
     public async Task InitializeAsync()
     {
@@ -52,7 +52,7 @@ public sealed partial class ClusterTests : IAsyncLifetime
 
         Assert.Equal(["node1", "node2", "node3"], tasks.Select(t => t.Node).Distinct().Order());
         Assert.All(tasks, t => Assert.Equal(1, t.Attempt));
-        var runs = _nodes.SelectMany(n => n.Output).Select(line => DemoRun().Match(line)).Where(m => m.Success).GroupBy(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count());
+        var runs = _nodes.SelectMany(n => n.OutputLines).Select(line => DemoRun().Match(line)).Where(m => m.Success).GroupBy(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count());
         Assert.All(ids, id => Assert.Equal(1, runs.GetValueOrDefault(id)));
     }
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace TaskSystem.Tests.Support;
+namespace TaskSystem.TestSupport;
 
 /// <summary>Moving a fake clock when the timers it must fire may not exist yet.</summary>
 public static class FakeClock
