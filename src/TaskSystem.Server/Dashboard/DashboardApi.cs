@@ -15,7 +15,7 @@ internal static class DashboardApi
 
     public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/dashboard/api");
+        var api = endpoints.MapGroup("/dashboard/api").AnswerHeadWhereGet();
         api.MapGet("/overview", OverviewAsync);
         api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers()));
         api.MapGet("/events", StreamEventsAsync);
@@ -49,6 +49,11 @@ internal static class DashboardApi
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // The headers say what a GET would stream; a HEAD has no body to wait for.
+            return;
+        }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var token = stop.Token;

@@ -9,7 +9,7 @@ internal static class TasksApi
 {
     public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder endpoints)
     {
-        var tasks = endpoints.MapGroup("/tasks");
+        var tasks = endpoints.MapGroup("/tasks").AnswerHeadWhereGet();
         tasks.MapPost("/", EnqueueAsync);
         tasks.MapGet("/", ListAsync);
         tasks.MapGet("/{id}", GetAsync);
