@@ -63,7 +63,8 @@ public static class TaskSystemServiceCollectionExtensions
         });
 
         services.AddSingleton<HandlerRegistry>();
-        services.AddSingleton(CreateStore);
+        services.AddSingleton<StoreTelemetry>();
+        services.AddSingleton(sp => InstrumentedTaskStore.Wrap(CreateStore(sp), sp.GetRequiredService<StoreTelemetry>()));
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();

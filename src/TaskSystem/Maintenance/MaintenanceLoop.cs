@@ -5,11 +5,13 @@ namespace TaskSystem.Maintenance;
 
 /// <summary>
 /// The shape every maintenance service shares (heartbeat, rescuer, stop poller): a name, an interval on the
-/// injected clock, and a run that may fail without stopping the loop.
+/// injected clock, and a run that may fail without stopping the loop. Each run is counted and timed, by outcome
+/// (<c>tasksystem.maintenance.runs</c> and <c>.duration</c>, tagged with the name, spaces made underscores).
 /// </summary>
-internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<CancellationToken, Task> run, TimeProvider time, ILogger logger) : IDisposable
+internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<CancellationToken, Task> run, TaskMetrics metrics, TimeProvider time, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly KeyValuePair<string, object?> _nameTag = new(TaskMetrics.MaintenanceName, name.Replace(' ', '_'));
     private Task _loop = Task.CompletedTask;
 
     public string Name => name;
@@ -31,9 +33,11 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                var started = time.GetTimestamp();
                 try
                 {
                     await run(_stopping.Token).ConfigureAwait(false);
+                    metrics.MaintenanceRan(_nameTag, succeeded: true, time.GetElapsedTime(started));
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -41,6 +45,7 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
+                    metrics.MaintenanceRan(_nameTag, succeeded: false, time.GetElapsedTime(started));
                     Log.MaintenanceFailed(logger, name, interval, exception);
                 }
             }
