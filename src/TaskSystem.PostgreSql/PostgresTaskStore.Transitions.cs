@@ -44,20 +44,21 @@ internal sealed partial class PostgresTaskStore
 
     /// <summary>
     /// Every kind of outcome in one statement, so that the completer's batch is one round trip. For
-    /// succeeded, failed and cancelled the kind is the new state. A retry or release of a task with a stop
-    /// request ends cancelled instead.
+    /// succeeded, failed and cancelled the kind is the new state. Any outcome of a task with a stop request ends
+    /// cancelled instead, keeping the result or the error it brought.
     /// </summary>
     private const string CompleteSql = $"""
         WITH done AS (
         UPDATE tasksystem_tasks AS t SET
             state = CASE
-                WHEN c.kind = 'retry' THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'scheduled' END
-                WHEN c.kind IN ('released', 'interrupted') THEN CASE WHEN t.stop_requested THEN 'cancelled' ELSE 'queued' END
+                WHEN t.stop_requested THEN 'cancelled'
+                WHEN c.kind = 'retry' THEN 'scheduled'
+                WHEN c.kind IN ('released', 'interrupted') THEN 'queued'
                 ELSE c.kind END,
             finished_at = CASE WHEN c.kind IN ('retry', 'released', 'interrupted') AND NOT t.stop_requested THEN NULL ELSE c.at END,
-            result = CASE WHEN c.kind = 'succeeded' THEN c.result ELSE t.result END,
+            result = CASE WHEN c.kind IN ('succeeded', 'cancelled') THEN c.result ELSE t.result END,
             error = CASE
-                WHEN c.kind = 'succeeded' THEN NULL
+                WHEN c.kind = 'succeeded' THEN CASE WHEN t.stop_requested THEN '{StopErrors.ReturnedAfterStop}' END
                 WHEN c.kind = 'released' AND NOT t.stop_requested THEN t.error
                 ELSE c.error END,
             errors = CASE WHEN c.kind IN ('retry', 'failed')

@@ -18,7 +18,7 @@ namespace TaskSystem.Cluster.Tests;
 public sealed class PostgresDiskFullTests : IAsyncLifetime
 {
     private string _database = null!;
-    private ServerNodeProcess _node = null!;
+    private ServerProcess _node = null!;
 
     public async Task InitializeAsync()
     {
@@ -64,7 +64,7 @@ public sealed class PostgresDiskFullTests : IAsyncLifetime
             id => id > 0, TimeSpan.FromSeconds(15), "the node accepts tasks again");
         await EventuallyAsync(() => GetAsync(_node.Http, after), t => t.State == "succeeded", TimeSpan.FromSeconds(15), "the node runs tasks again");
         Assert.False(_node.HasExited);
-        Assert.DoesNotContain(_node.Output, line => line.Contains("Unhandled error in", StringComparison.Ordinal));
+        Assert.DoesNotContain(_node.OutputLines, line => line.Contains("Unhandled error in", StringComparison.Ordinal));
     }
 
     private async Task ExecuteAsync(string sql)

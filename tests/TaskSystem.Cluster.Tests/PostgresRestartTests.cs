@@ -14,7 +14,7 @@ public sealed class PostgresRestartTests(Xunit.Abstractions.ITestOutputHelper ou
     private const int Clients = 8;
     private const int MaxRequests = 50_000;
     private PostgresServer _postgres = null!;
-    private readonly List<ServerNodeProcess> _nodes = [];
+    private readonly List<ServerProcess> _nodes = [];
     private readonly ConcurrentBag<long> _accepted = [];
     private readonly ConcurrentDictionary<string, int> _answers = new();
     private int _requests;

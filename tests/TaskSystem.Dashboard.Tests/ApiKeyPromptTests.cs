@@ -89,8 +89,8 @@ public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
     public async Task Page_OnAServerWithAKey_ServesItsFilesOpenly_AsksForTheKey_ThenGoesLive()
     {
         const string RealKey = "dashboard-test-key-0123456789";
-        using var directory = new TaskSystem.Tests.Support.TempDirectory();
-        await using var keyed = await TaskSystem.Server.Tests.Support.ServerProcess.StartAsync(
+        using var directory = new TempDirectory();
+        await using var keyed = await ServerProcess.StartAsync(
             "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", RealKey);
         using (var page = await keyed.Client.GetAsync(new Uri("/", UriKind.Relative)))
         using (var events = await keyed.Client.GetAsync(new Uri("/dashboard/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))

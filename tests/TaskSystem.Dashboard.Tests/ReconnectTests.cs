@@ -2,8 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 using TaskSystem.Dashboard.Tests.Support;
-using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
 namespace TaskSystem.Dashboard.Tests;

@@ -93,6 +93,31 @@ public sealed partial class TaskFlowTests(Browser browser, DashboardServer serve
     }
 
     [Fact]
+    public async Task TaskDetail_RetryThatFails_SaysWhy_AndTheButtonCanBePressedAgain()
+    {
+        var id = await server.EnqueueAsync("""{"type": "demo", "payload": {"durationMs": 0, "failAttempts": 1}, "maxAttempts": 1}""");
+        await server.WaitForStateAsync(id, "failed");
+        var page = await browser.NewPageAsync(server.Address);
+        await page.GotoAsync($"/#/tasks/{id}");
+        await Expect(page.Locator(".title-badge")).ToHaveTextAsync("failed");
+        var retry = page.GetByRole(AriaRole.Button, new() { Name = "Retry" });
+
+        // The request cannot reach the server: the action fails and the task stays as it was.
+        await page.Context.SetOfflineAsync(true);
+        await retry.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = $"Task {id} could not be retried" })).ToBeVisibleAsync();
+        await Expect(retry).ToBeEnabledAsync();
+        await Expect(retry).ToHaveTextAsync("Retry");
+        Assert.Equal("failed", (await server.GetTaskAsync(id)).GetProperty("state").GetString());
+
+        await page.Context.SetOfflineAsync(false);
+        await retry.ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = $"Task {id} is queued again." })).ToBeVisibleAsync();
+        await Eventually.Until(() => server.GetTaskAsync(id), t => t.GetProperty("errors").GetArrayLength() == 2, TimeSpan.FromSeconds(20), "the retried attempt to run");
+    }
+
+    [Fact]
     public async Task TaskList_NewAndChangedTasks_AppearWithoutReload()
     {
         var page = await browser.NewPageAsync(server.Address);

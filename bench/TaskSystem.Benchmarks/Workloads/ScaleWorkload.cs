@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Benchmarks.Subjects;
 using TaskSystem.Benchmarks.Support;
 using TaskSystem.Storage;
+using TaskSystem.TestSupport;
 
 namespace TaskSystem.Benchmarks.Workloads;
 
@@ -63,7 +64,7 @@ internal sealed class ScaleWorkload : IWorkload
 
     private static async Task<(TimeSpan StartUp, double PeakRssMiB)> ServerFiguresAsync(string folder)
     {
-        var (server, startUp) = await ServerChild.StartAsync("--TaskSystem:ConnectionString", $"Data Source={Path.Combine(folder, "tasks.db")}");
+        var server = await ServerProcess.StartReadyAsync("--TaskSystem:ConnectionString", $"Data Source={Path.Combine(folder, "tasks.db")}");
         await using (server)
         {
             // Some ordinary traffic: list the queue, the running tasks, one task.
@@ -76,7 +77,7 @@ internal sealed class ScaleWorkload : IWorkload
 
             var rss = Machine.PeakRssMiB(server.ProcessId);
             await server.StopAsync();
-            return (startUp, rss);
+            return (server.StartUp, rss);
         }
     }
 

@@ -44,7 +44,7 @@ internal static class DashboardApi
             assets.MapMethods("/dashboard/" + path, [HttpMethods.Get, HttpMethods.Head], () => DashboardAssets.Instance.File(path));
         }
 
-        var api = dashboard.MapGroup("/dashboard/api");
+        var api = dashboard.MapGroup("/dashboard/api").AnswerHeadWhereGet();
         api.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
         api.MapGet("/overview", OverviewAsync);
         api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers()));
@@ -91,6 +91,11 @@ internal static class DashboardApi
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // The headers say what a GET would stream; a HEAD has no body to wait for.
+            return;
+        }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var token = stop.Token;

@@ -21,7 +21,7 @@ internal static class TasksApi
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string prefix, TaskSystemApiOptions options)
     {
         var maxBody = MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value);
-        var tasks = endpoints.MapGroup(prefix);
+        var tasks = endpoints.MapGroup(prefix).AnswerHeadWhereGet();
         tasks.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
         EndpointAccess.Apply(tasks, options, "TaskSystem API");
         if (endpoints.ServiceProvider.GetService<DashboardEventHub>() is { } dashboard)

@@ -3,6 +3,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using TaskSystem.Diagnostics;
+using TaskSystem.AspNetCore.Http;
 
 namespace TaskSystem.Server.Diagnostics;
 
@@ -51,7 +52,7 @@ internal static class TelemetryServiceCollectionExtensions
     /// <summary><c>GET /metrics</c> in the Prometheus text format; it needs a key like every data endpoint.</summary>
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+        endpoints.MapPrometheusScrapingEndpoint(MetricsPath).OnlyGetAndHead();
         return endpoints;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.RateLimiting;
+using TaskSystem.AspNetCore.Http;
 
 namespace TaskSystem.Server.Health;
 
@@ -10,8 +11,8 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
-        endpoints.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
+        endpoints.MapHealthChecks("/health/live", new() { Predicate = _ => false }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
+        endpoints.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
         return endpoints;
     }
 }

@@ -65,7 +65,8 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<HandlerRegistry>();
         services.AddSingleton(sp => new WriteHealth(
             sp.GetRequiredService<TimeProvider>(), WriteHealth.MemoryFor(sp.GetRequiredService<EngineSettings>().HeartbeatInterval)));
-        services.AddSingleton(CreateStore);
+        services.AddSingleton<StoreTelemetry>();
+        services.AddSingleton(sp => InstrumentedTaskStore.Wrap(CreateStore(sp), sp.GetRequiredService<StoreTelemetry>()));
         services.AddSingleton(sp => EngineSettings.From(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<RunningTasks>();

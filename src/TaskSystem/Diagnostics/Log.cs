@@ -47,12 +47,12 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Warning, "Recovered {Count} tasks left running by a previous run of this node")]
     public static partial void TasksRecovered(ILogger logger, int count);
 
-    [LoggerMessage(16, LogLevel.Warning, "Disposing the services of task {TaskId}'s attempt failed")]
-    public static partial void ScopeDisposeFailed(ILogger logger, long taskId, Exception exception);
-
     [LoggerMessage(15, LogLevel.Warning, "Writing task outcomes failed at shutdown; {Count} tasks stay running in the store and are recovered at the next start")]
     public static partial void CompletionsAbandonedAtShutdown(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(16, LogLevel.Information, "Retention deleted {Count} tasks finished before {Cutoff:O} in {DurationMs:0.0} ms")]
     public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff, double durationMs);
+
+    [LoggerMessage(17, LogLevel.Warning, "Disposing the services of task {TaskId}'s attempt failed")]
+    public static partial void ScopeDisposeFailed(ILogger logger, long taskId, Exception exception);
 }

@@ -28,6 +28,8 @@ internal sealed class TaskMetrics
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _duration;
     private readonly ObservableGauge<long> _depth;
+    private readonly Counter<long> _maintenanceRuns;
+    private readonly Histogram<double> _maintenanceDuration;
     private readonly QueueCounts _counts;
     private readonly KeyValuePair<string, object?> _node;
 
@@ -56,6 +58,11 @@ internal sealed class TaskMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _depth = meter.CreateObservableGauge(
             "tasksystem.queue.depth", ObserveDepth, "{task}", "Unfinished tasks per queue and state (queued, scheduled, running), from a cache refreshed every TaskSystem:CountsRefreshInterval.");
+        _maintenanceRuns = meter.CreateCounter<long>(
+            "tasksystem.maintenance.runs", "{run}", "Runs of a maintenance loop (heartbeat, rescuer, stop poller, retention, queue counts), by outcome.");
+        _maintenanceDuration = meter.CreateHistogram<double>(
+            "tasksystem.maintenance.duration", "s", "Duration of one run of a maintenance loop, by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         meter.CreateObservableUpDownCounter("tasksystem.workers.busy", () => new Measurement<int>(slots.Busy, _node), "{worker}", "Workers running a task on this node.");
         meter.CreateObservableUpDownCounter("tasksystem.workers.total", () => new Measurement<int>(slots.Capacity, _node), "{worker}", "Workers on this node (TaskSystem:Concurrency).");
     }
@@ -139,6 +146,27 @@ internal sealed class TaskMetrics
             _deleted.Add(count);
         }
     }
+
+    /// <summary>One run of a maintenance loop ended; <paramref name="name"/> is the loop's tag (built once by the loop).</summary>
+    public void MaintenanceRan(KeyValuePair<string, object?> name, bool succeeded, TimeSpan duration)
+    {
+        var outcome = succeeded ? MaintenanceOk : MaintenanceFailed;
+        if (_maintenanceRuns.Enabled)
+        {
+            _maintenanceRuns.Add(1, name, outcome);
+        }
+
+        if (_maintenanceDuration.Enabled)
+        {
+            _maintenanceDuration.Record(duration.TotalSeconds, name, outcome);
+        }
+    }
+
+    public const string MaintenanceName = "maintenance.name";
+    public const string MaintenanceOutcome = "maintenance.outcome";
+
+    private static readonly KeyValuePair<string, object?> MaintenanceOk = new(MaintenanceOutcome, "ok");
+    private static readonly KeyValuePair<string, object?> MaintenanceFailed = new(MaintenanceOutcome, "error");
 
     public static string Outcome(CompletionKind kind) => kind switch
     {

@@ -12,4 +12,11 @@ public static class TaskSystemDiagnostics
 
     /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> of the enqueue and run spans.</summary>
     public const string ActivitySourceName = "TaskSystem";
+
+    /// <summary>
+    /// The <see cref="System.Diagnostics.ActivitySource"/> of a span per store call (claims, batches of outcomes,
+    /// inserts, maintenance queries). A source of its own, because an idle node still claims once per poll: trace it
+    /// when you want the database's share of a request or of the dispatcher's rounds.
+    /// </summary>
+    public const string StoreActivitySourceName = "TaskSystem.Store";
 }

@@ -23,7 +23,8 @@ internal sealed class TaskEngine(
     SelfFencing fencing,
     EngineSettings settings,
     TimeProvider time,
-    ILogger<TaskEngine> logger) : IHostedService, IDisposable
+    ILogger<TaskEngine> logger,
+    TaskMetrics metrics) : IHostedService, IDisposable
 {
     private readonly List<MaintenanceLoop> _loops = [];
     private Task? _stopped;
@@ -48,21 +49,21 @@ internal sealed class TaskEngine(
             _listen = Task.Run(() => notifier.ListenAsync(signals, _listening.Token), CancellationToken.None);
         }
 
-        _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, time, logger)
+        _loops.Add(new MaintenanceLoop("heartbeat", settings.HeartbeatInterval, maintenance.HeartbeatAsync, metrics, time, logger)
         {
             // A failed beat is tried again soon: several tries fit before self-fencing gives up on a lease.
             RetryInterval = settings.HeartbeatInterval / 4,
         });
-        _loops.Add(new MaintenanceLoop("stop poller", settings.StopPollInterval, maintenance.PollStopsAsync, time, logger));
-        _loops.Add(new MaintenanceLoop("retention", housekeeping.RetentionInterval, housekeeping.PruneAsync, time, logger));
-        _loops.Add(new MaintenanceLoop("queue counts", housekeeping.CountsRefreshInterval, housekeeping.RefreshCountsAsync, time, logger));
+        _loops.Add(new MaintenanceLoop("stop poller", settings.StopPollInterval, maintenance.PollStopsAsync, metrics, time, logger));
+        _loops.Add(new MaintenanceLoop("retention", housekeeping.RetentionInterval, housekeeping.PruneAsync, metrics, time, logger));
+        _loops.Add(new MaintenanceLoop("queue counts", housekeeping.CountsRefreshInterval, housekeeping.RefreshCountsAsync, metrics, time, logger));
         if (!store.Capabilities.SingleProcess)
         {
             // With one process per database, every running task is ours: nothing can be lost by another node.
-            _loops.Add(new MaintenanceLoop("rescuer", settings.RescueInterval, maintenance.RescueAsync, time, logger));
+            _loops.Add(new MaintenanceLoop("rescuer", settings.RescueInterval, maintenance.RescueAsync, metrics, time, logger));
 
             // And every lease of ours may be taken by another node once it runs out: stop our handlers before that.
-            _loops.Add(new MaintenanceLoop("self-fencing", fencing.CheckInterval, fencing.CheckAsync, time, logger));
+            _loops.Add(new MaintenanceLoop("self-fencing", fencing.CheckInterval, fencing.CheckAsync, metrics, time, logger));
         }
 
         foreach (var loop in _loops)

@@ -58,9 +58,6 @@ internal sealed class TaskExecution : IDisposable
     /// <summary>True once the handler's call has returned (or thrown), even if it was abandoned before.</summary>
     public bool HandlerReturned => Volatile.Read(ref _handlerReturned) == 1;
 
-    /// <summary>True when the outcome was handed over before the handler returned: it was abandoned.</summary>
-    public bool IsAbandoned => Volatile.Read(ref _outcomeSubmitted) == 1 && !HandlerReturned;
-
     /// <summary>Completes when the attempt's outcome is written (true) or was fenced off (false).</summary>
     public Task<bool> Finalized
     {

@@ -39,6 +39,15 @@ internal sealed class TaskExecutor(
             // It returned after it was given up on: whatever it returned, the attempt timed out (or was stopped).
             outcome = FromReason(execution, abandoned: true);
         }
+        else if (execution.IsStopRequested && outcome.Kind is OutcomeKind.Success or OutcomeKind.Failure)
+        {
+            // Somebody asked for the stop before the handler returned. A handler that ends its loop on cancellation
+            // and returns normally looks exactly like one that finished just in time, so the stop wins either way
+            // (as the store's completion does for a stop it recorded first); what the handler produced is kept.
+            outcome = outcome.Kind == OutcomeKind.Success
+                ? Outcome.Stopped(StopErrors.ReturnedAfterStop, outcome.ResultJson)
+                : Outcome.Stopped($"stopped by request; the handler then failed: {outcome.Error}");
+        }
 
         running.ForgetAbandoned(execution);
         Submit(execution, outcome);
@@ -179,7 +188,7 @@ internal sealed class TaskExecutor(
             OutcomeKind.Failure when !outcome.NoRetry && task.Attempt < task.MaxAttempts => new TaskCompletion(task.Id, node, claim, CompletionKind.Retry, now,
                 Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, outcome.RetryAfter, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
             OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error),
-            OutcomeKind.Stopped => new TaskCompletion(task.Id, node, claim, CompletionKind.Cancelled, now, Error: outcome.Error),
+            OutcomeKind.Stopped => new TaskCompletion(task.Id, node, claim, CompletionKind.Cancelled, now, ResultJson: outcome.ResultJson, Error: outcome.Error),
             OutcomeKind.Interrupted => new TaskCompletion(task.Id, node, claim, CompletionKind.Interrupted, now, Error: outcome.Error),
             _ => new TaskCompletion(task.Id, node, claim, CompletionKind.Released, now, Error: outcome.Error),
         };
@@ -221,7 +230,7 @@ internal sealed class TaskExecutor(
             ? new(OutcomeKind.Failure, null, failed.Message, NoRetry: !failed.Retry, RetryAfter: failed.RetryAfter)
             : Failure(Describe(exception));
 
-        public static Outcome Stopped(string error) => new(OutcomeKind.Stopped, null, error);
+        public static Outcome Stopped(string error, string? resultJson = null) => new(OutcomeKind.Stopped, resultJson, error);
 
         public static Outcome Release(string error) => new(OutcomeKind.Release, null, error);
 

@@ -7,10 +7,13 @@ namespace TaskSystem.Maintenance;
 /// The shape every maintenance service shares (heartbeat, rescuer, stop poller): a name, an interval on the
 /// injected clock, and a run that may fail without stopping the loop. A loop with a <see cref="RetryInterval"/> runs
 /// again that much sooner after a failure (the heartbeat: one lost beat must not cost a whole interval of lease).
+/// Each run is counted and timed, by outcome (<c>tasksystem.maintenance.runs</c> and <c>.duration</c>, tagged with the
+/// name, spaces made underscores).
 /// </summary>
-internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<CancellationToken, Task> run, TimeProvider time, ILogger logger) : IDisposable
+internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<CancellationToken, Task> run, TaskMetrics metrics, TimeProvider time, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly KeyValuePair<string, object?> _nameTag = new(TaskMetrics.MaintenanceName, name.Replace(' ', '_'));
     private Task _loop = Task.CompletedTask;
 
     public string Name => name;
@@ -35,9 +38,11 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                var started = time.GetTimestamp();
                 try
                 {
                     await run(_stopping.Token).ConfigureAwait(false);
+                    metrics.MaintenanceRan(_nameTag, succeeded: true, time.GetElapsedTime(started));
                     if (timer.Period != interval)
                     {
                         // Setting the period restarts the countdown: only after a retry, so a healthy loop keeps its beat.
@@ -50,6 +55,7 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
+                    metrics.MaintenanceRan(_nameTag, succeeded: false, time.GetElapsedTime(started));
                     var next = RetryInterval ?? interval;
                     if (timer.Period != next)
                     {

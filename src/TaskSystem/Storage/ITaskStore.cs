@@ -59,6 +59,9 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>
     /// Writes the outcomes of attempts, each only where the task is still running under the same node and claim
     /// (a fence against late completions). Returns, per item, whether it was applied.
+    /// A stop recorded before the outcome wins: a task whose stop-requested flag is set ends cancelled whatever the
+    /// outcome (a retry is not scheduled, a released attempt is not queued again), keeping the result or the error
+    /// the outcome brought. So a stop that <see cref="TaskCancelAsync"/> accepted always ends in cancelled.
     /// </summary>
     Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken);
 

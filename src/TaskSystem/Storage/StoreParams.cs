@@ -39,16 +39,16 @@ public sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IRea
 /// <summary>What an attempt ended in.</summary>
 public enum CompletionKind
 {
-    /// <summary>The handler returned: succeeded.</summary>
+    /// <summary>The handler returned: succeeded (cancelled, keeping the result, if a stop was requested).</summary>
     Succeeded,
 
     /// <summary>The attempt failed and attempts remain: scheduled at <see cref="TaskCompletion.RunAt"/> (cancelled if a stop was requested).</summary>
     Retry,
 
-    /// <summary>The attempt failed and none remain: failed.</summary>
+    /// <summary>The attempt failed and none remain: failed (cancelled if a stop was requested).</summary>
     Failed,
 
-    /// <summary>Stopped: cancelled.</summary>
+    /// <summary>Stopped: cancelled, with the result if the handler returned one after its stop.</summary>
     Cancelled,
 
     /// <summary>Interrupted by shutdown: back to queued without counting the attempt (cancelled if a stop was requested).</summary>

@@ -36,24 +36,7 @@ public static class TaskApi
         return all;
     }
 
-    /// <summary>Waits on a condition with a deadline, never a fixed sleep.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string because)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var value = await probe();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within {timeout}: {because}. Last value: {value}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits on a condition with a deadline, polling an HTTP API at a gentler pace than in-process probes.</summary>
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string because) =>
+        Eventually.Until(probe, done, timeout, because, interval: TimeSpan.FromMilliseconds(50));
 }

@@ -1,7 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Dashboard.Tests.Support;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Diagnostics;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using TaskSystem.Diagnostics;
 using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Diagnostics;
 

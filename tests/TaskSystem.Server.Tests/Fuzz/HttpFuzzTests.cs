@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using CsCheck;
 using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 using Xunit.Abstractions;
 
 namespace TaskSystem.Server.Tests.Fuzz;

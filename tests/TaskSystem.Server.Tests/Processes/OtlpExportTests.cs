@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Processes;
 

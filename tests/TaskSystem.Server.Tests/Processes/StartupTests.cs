@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using TaskSystem.Server.Tests.Support;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Processes;
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Support;
 

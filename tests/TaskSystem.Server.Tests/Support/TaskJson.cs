@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Support;
 

@@ -4,23 +4,9 @@ using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Engine;
 
-/// <summary>How tasks get from the queue to the workers: signals, order, concurrency, results.</summary>
+/// <summary>How tasks get from the queue to the workers: order, results, failures, run-at (signals and concurrency are in <see cref="EngineContractTests"/>).</summary>
 public sealed class DispatchTests
 {
-    [Fact]
-    public async Task Enqueue_OnAnIdleNode_StartsTheTaskOnTheWakeSignal_NotThePoll()
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = await EngineHost.StartAsync(
-            b => b.AddHandler("t", (_, _) => { started.TrySetResult(); return Task.CompletedTask; }),
-            o => o.PollInterval = TimeSpan.FromHours(1));
-
-        await host.EnqueueAsync("t");
-
-        // Only the signal can start it: the poll would take an hour.
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-    }
-
     [Fact]
     public async Task Tasks_RunInPriorityThenFifoOrder()
     {
@@ -36,31 +22,6 @@ public sealed class DispatchTests
         await Eventually.Until(() => order.Count == priorities.Length);
 
         Assert.Equal([3, 1, 4, 0, 2, 5], order);
-    }
-
-    [Fact]
-    public async Task Workers_NeverExceedConcurrency_AndEveryTaskRunsExactlyOnce()
-    {
-        var runs = new ConcurrentDictionary<long, int>();
-        var current = 0;
-        var peak = 0;
-        await using var host = await EngineHost.StartAsync(
-            b => b.AddHandler("t", async (ctx, ct) =>
-            {
-                runs.AddOrUpdate(ctx.Id, 1, (_, n) => n + 1);
-                var now = Interlocked.Increment(ref current);
-                InterlockedMax(ref peak, now);
-                await Task.Delay(1, ct);
-                Interlocked.Decrement(ref current);
-            }),
-            o => o.Concurrency = 4);
-
-        var tasks = await host.Manager.EnqueueManyAsync(Enumerable.Range(0, 300).Select(_ => new TaskRequest("t")));
-        await Eventually.Until(async () => (await host.Manager.CountByStateAsync())[TaskState.Succeeded], n => n == 300);
-
-        Assert.InRange(peak, 1, 4);
-        Assert.Equal(300, runs.Count);
-        Assert.All(tasks, t => Assert.Equal(1, runs[t.Id]));
     }
 
     [Fact]
@@ -144,20 +105,5 @@ public sealed class DispatchTests
 
         await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
         Assert.Equal(1, runs);
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        var seen = Volatile.Read(ref target);
-        while (value > seen)
-        {
-            var previous = Interlocked.CompareExchange(ref target, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using TaskSystem.Storage;
 using TaskSystem.Tests.Support;
@@ -31,12 +32,14 @@ public abstract partial class EngineContractTests : IAsyncLifetime
 
         await host.EnqueueAsync("t");
 
+        // Only the signal can start it: the poll would take an hour.
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
     [Fact]
     public async Task Workers_NeverExceedConcurrency_AndEveryTaskRunsExactlyOnce()
     {
+        const int Count = 200;
         var runs = new ConcurrentDictionary<long, int>();
         var current = 0;
         var peak = 0;
@@ -56,31 +59,102 @@ public abstract partial class EngineContractTests : IAsyncLifetime
             }),
             o => o.Concurrency = 4);
 
-        var tasks = await host.Manager.EnqueueManyAsync(Enumerable.Range(0, 200).Select(_ => new TaskRequest("t")));
-        await Eventually.Until(async () => (await host.Manager.CountByStateAsync())[TaskState.Succeeded], n => n == 200);
+        var tasks = await host.Manager.EnqueueManyAsync(Enumerable.Range(0, Count).Select(_ => new TaskRequest("t")));
+        await Eventually.Until(async () => (await host.Manager.CountByStateAsync())[TaskState.Succeeded], n => n == Count);
 
         Assert.InRange(peak, 1, 4);
+        Assert.Equal(Count, runs.Count);
         Assert.All(tasks, t => Assert.Equal(1, runs[t.Id]));
     }
 
     [Fact]
-    public async Task Stop_RunningTask_CancelsItsTokenAtOnce_AndEndsCancelled()
+    public async Task Stop_RunningTask_CancelsItsTokenAtOnce_EndsCancelled_AndIsNeverRetried()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var observed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = await StartHostAsync(b => b.AddHandler("long", async (_, ct) =>
-        {
-            started.TrySetResult();
-            using var registration = ct.Register(() => observed.TrySetResult());
-            await Task.Delay(Timeout.Infinite, ct);
-        }));
+        var runs = 0;
+        await using var host = await StartHostAsync(b => b
+            .AddHandler("long", async (_, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                started.TrySetResult();
+                using var registration = ct.Register(() => observed.TrySetResult());
+                await Task.Delay(Timeout.Infinite, ct);
+            })
+            .AddHandler("marker", (_, _) => Task.CompletedTask));
         var task = await host.EnqueueAsync("long");
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
         var result = await host.Manager.StopAsync(task.Id);
 
-        Assert.True(observed.Task.IsCompleted);
+        Assert.True(observed.Task.IsCompleted, "the handler's token was cancelled before StopAsync returned");
         Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled, 1), (result.Outcome, result.Task!.State, result.Task.Attempt));
+        Assert.Equal(TaskState.Cancelled, (await host.Manager.GetAsync(task.Id))!.State);
+
+        // Let the dispatcher go round again: the stopped task stays stopped.
+        var marker = await host.EnqueueAsync("marker");
+        await host.WaitForStateAsync(marker.Id, TaskState.Succeeded);
+        var after = (await host.Manager.GetAsync(task.Id))!;
+        Assert.Equal((1, TaskState.Cancelled, 1), (runs, after.State, after.Attempt));
+    }
+
+    [Fact]
+    public async Task Stop_HandlerThatReturnsNormallyOnItsToken_EndsCancelled_KeepingWhatItReturned()
+    {
+        // The usual shape of a cooperative loop: it ends when asked to and returns what it has done so far.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await StartHostAsync(b => b.AddHandler("loop", async (_, ct) =>
+        {
+            started.TrySetResult();
+            var rounds = 0;
+            while (!ct.IsCancellationRequested)
+            {
+                rounds++;
+                await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            return (JsonElement?)JsonSerializer.SerializeToElement(new { rounds });
+        }));
+        var task = await host.EnqueueAsync("loop");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var result = await host.Manager.StopAsync(task.Id);
+
+        Assert.Equal((StopOutcome.Cancelled, TaskState.Cancelled), (result.Outcome, result.Task!.State));
+        var stored = (await host.Manager.GetAsync(task.Id))!;
+        Assert.Equal((TaskState.Cancelled, StopErrors.ReturnedAfterStop), (stored.State, stored.Error));
+        Assert.Equal(1, stored.Result!.Value.GetProperty("rounds").GetInt32());
+        Assert.Equal(StopOutcome.AlreadyCancelled, (await host.Manager.StopAsync(task.Id)).Outcome);
+    }
+
+    [Fact]
+    public async Task StopRecordedBeforeTheOutcome_WinsOverASuccess_EvenIfTheHandlerNeverSawIt()
+    {
+        // The stop is on disk but its signal has not reached the node (another node took the request, say), and the
+        // handler succeeds in that window: the stop, recorded first, still decides the task's state.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sawStop = false;
+        await using var host = await StartHostAsync(
+            b => b.AddHandler("t", async (_, ct) =>
+            {
+                started.TrySetResult();
+                await finish.Task;
+                sawStop = ct.IsCancellationRequested;
+                return (JsonElement?)JsonSerializer.SerializeToElement(new { done = true });
+            }),
+            o => o.StopPollInterval = TimeSpan.FromHours(1));
+        var task = await host.EnqueueAsync("t");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var stop = await host.Store.TaskCancelAsync(new TaskCancelParams(task.Id, DateTimeOffset.UtcNow), CancellationToken.None);
+        finish.SetResult();
+
+        var stored = await host.WaitForStateAsync(task.Id, TaskState.Cancelled);
+        Assert.Equal(TaskCancelOutcome.StopRequested, stop.Outcome);
+        Assert.False(sawStop, "no signal and no poll reached the handler: the store alone decided");
+        Assert.Equal(StopErrors.ReturnedAfterStop, stored.Error);
+        Assert.True(stored.Result!.Value.GetProperty("done").GetBoolean());
     }
 
     [Fact]
@@ -93,6 +167,7 @@ public abstract partial class EngineContractTests : IAsyncLifetime
         var task = await host.EnqueueAsync("t");
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
+        // Write the flag straight to the store, as another node would; no in-process signal is sent.
         await host.Store.TaskCancelAsync(new TaskCancelParams(task.Id, DateTimeOffset.UtcNow), CancellationToken.None);
 
         await host.WaitForStateAsync(task.Id, TaskState.Cancelled);
@@ -102,36 +177,62 @@ public abstract partial class EngineContractTests : IAsyncLifetime
     public async Task FailingHandler_IsRetriedWithBackoff_ThenFailsKeepingEveryError()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var attempts = 0;
         await using var host = await StartHostAsync(
-            b => b.AddHandler("t", (ctx, _) => Task.FromException(new TaskFailedException($"no luck {ctx.Attempt}"))),
-            o => { o.RetryBaseDelay = TimeSpan.FromSeconds(10); o.RetryMaxDelay = TimeSpan.FromSeconds(10); },
+            b => b.AddHandler("t", (ctx, _) => { Interlocked.Increment(ref attempts); return Task.FromException(new TaskFailedException($"no luck {ctx.Attempt}")); }),
+            o => { o.RetryBaseDelay = TimeSpan.FromSeconds(10); o.RetryMaxDelay = TimeSpan.FromMinutes(5); },
             time);
 
-        var task = await host.EnqueueAsync("t", change: r => r with { MaxAttempts = 2 });
-        await host.WaitForStateAsync(task.Id, TaskState.Scheduled);
-        time.Advance(TimeSpan.FromSeconds(16));
+        var task = await host.EnqueueAsync("t");
+
+        var first = await host.WaitForStateAsync(task.Id, TaskState.Scheduled);
+        Assert.InRange(first.RunAt - first.Errors[0].At, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
+        time.Advance(TimeSpan.FromSeconds(15));
+        var second = await Eventually.Until(async () => (await host.Manager.GetAsync(task.Id))!, t => t.Attempt == 2 && t.State == TaskState.Scheduled);
+        Assert.InRange(second.RunAt - second.Errors[1].At, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromSeconds(30));
 
         var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
-        Assert.Equal((2, "no luck 2"), (failed.Attempt, failed.Error));
-        Assert.Equal(["no luck 1", "no luck 2"], failed.Errors.Select(e => e.Error));
+        Assert.Equal((3, 3, "no luck 3"), (failed.Attempt, attempts, failed.Error));
+        Assert.Equal(["no luck 1", "no luck 2", "no luck 3"], failed.Errors.Select(e => e.Error));
     }
 
     [Fact]
-    public async Task Shutdown_PutsRunningTasksBack_WithoutCountingTheAttempt()
+    public async Task Shutdown_LetsRunningTasksFinishWithinTheTimeout_AndPutsTheRestBackWithoutCountingTheAttempt()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var quickStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slowCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finishQuick = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var host = await StartHostAsync(
-            b => b.AddHandler("slow", async (_, ct) => { started.TrySetResult(); await Task.Delay(Timeout.Infinite, ct); }),
-            o => { o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); o.StopGracePeriod = TimeSpan.FromSeconds(1); });
+            b => b.AddHandler("quick", async (_, _) => { quickStarted.TrySetResult(); await finishQuick.Task; })
+                  .AddHandler("slow", async (_, ct) =>
+                  {
+                      slowStarted.TrySetResult();
+                      using var registration = ct.Register(() => slowCancelled.TrySetResult());
+                      await Task.Delay(Timeout.Infinite, ct);
+                  }),
+            o => { o.ShutdownTimeout = TimeSpan.FromSeconds(10); o.StopGracePeriod = TimeSpan.FromSeconds(1); },
+            time);
         await using (host)
         {
+            var quick = await host.EnqueueAsync("quick");
             var slow = await host.EnqueueAsync("slow");
-            await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            await Task.WhenAll(quickStarted.Task, slowStarted.Task).WaitAsync(TimeSpan.FromSeconds(5));
 
-            await host.StopAsync();
+            var stopping = host.StopAsync();
+            finishQuick.SetResult();
+            await host.WaitForStateAsync(quick.Id, TaskState.Succeeded);
+            Assert.False(stopping.IsCompleted, "the slow task holds the shutdown until its timeout");
+
+            // Past the shutdown timeout the slow task is cancelled; then the clock stands still while its release is written.
+            await time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => slowCancelled.Task.IsCompleted, "the shutdown timeout to cancel the slow task");
+            await stopping.WaitAsync(TimeSpan.FromSeconds(20));
 
             var released = (await host.Store.TaskGetAsync(slow.Id, CancellationToken.None))!;
             Assert.Equal((TaskState.Queued, 0), (released.State, released.Attempt));
+            Assert.Equal(TaskState.Succeeded, (await host.Store.TaskGetAsync(quick.Id, CancellationToken.None))!.State);
         }
     }
 
@@ -149,10 +250,16 @@ public abstract partial class EngineContractTests : IAsyncLifetime
             // Disposed without an outcome: as if the process had been killed mid-run.
         }
 
-        await using var host = await StartHostAsync(b => b.AddHandler("t", (_, _) => Task.CompletedTask));
+        var attempts = new List<int>();
+        await using var host = await StartHostAsync(b => b.AddHandler("t", (ctx, _) => { lock (attempts) { attempts.Add(ctx.Attempt); } return Task.CompletedTask; }));
 
         var done = await host.WaitForStateAsync(id, TaskState.Succeeded);
         Assert.Equal(2, done.Attempt);
+        lock (attempts)
+        {
+            Assert.Equal([2], attempts);
+        }
+
         Assert.Contains("test-node", Assert.Single(done.Errors).Error, StringComparison.Ordinal);
     }
 

@@ -4,33 +4,9 @@ using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Engine;
 
-/// <summary>Retries, backoff and timeouts, on a fake clock.</summary>
+/// <summary>Timeouts and backoff, on a fake clock (retries on every store are in <see cref="EngineContractTests"/>).</summary>
 public sealed class FailureTests
 {
-    [Fact]
-    public async Task FailingHandler_IsRetriedWithBackoff_ThenFailsKeepingEveryError()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var attempts = 0;
-        await using var host = await EngineHost.StartAsync(
-            b => b.AddHandler("t", (ctx, _) => { Interlocked.Increment(ref attempts); return Task.FromException(new TaskFailedException($"no luck {ctx.Attempt}")); }),
-            o => { o.RetryBaseDelay = TimeSpan.FromSeconds(10); o.RetryMaxDelay = TimeSpan.FromMinutes(5); },
-            time);
-
-        var task = await host.EnqueueAsync("t");
-
-        var first = await host.WaitForStateAsync(task.Id, TaskState.Scheduled);
-        Assert.InRange(first.RunAt - first.Errors[0].At, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
-        time.Advance(TimeSpan.FromSeconds(15));
-        var second = await Eventually.Until(async () => (await host.Manager.GetAsync(task.Id))!, t => t.Attempt == 2 && t.State == TaskState.Scheduled);
-        Assert.InRange(second.RunAt - second.Errors[1].At, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
-        time.Advance(TimeSpan.FromSeconds(30));
-
-        var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
-        Assert.Equal((3, 3, "no luck 3"), (failed.Attempt, attempts, failed.Error));
-        Assert.Equal(["no luck 1", "no luck 2", "no luck 3"], failed.Errors.Select(e => e.Error));
-    }
-
     [Fact]
     public async Task Timeout_CancelsTheHandler_AndCountsAsAFailedAttempt()
     {

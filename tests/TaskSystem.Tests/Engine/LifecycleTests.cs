@@ -8,32 +8,9 @@ using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Engine;
 
-/// <summary>Start, shutdown and recovery after a crash.</summary>
+/// <summary>Start and shutdown on SQLite; the shutdown and recovery rules every store shares are in <see cref="EngineContractTests"/>.</summary>
 public sealed class LifecycleTests
 {
-    [Fact]
-    public async Task Shutdown_LetsQuickTasksFinish_AndPutsTheRestBackWithoutCountingTheAttempt()
-    {
-        var started = new CountdownEvent(2);
-        var host = await EngineHost.StartAsync(
-            b => b.AddHandler("quick", async (_, ct) => { started.Signal(); await Task.Delay(300, ct); })
-                  .AddHandler("slow", async (_, ct) => { started.Signal(); await Task.Delay(Timeout.Infinite, ct); }),
-            o => { o.ShutdownTimeout = TimeSpan.FromSeconds(1); o.StopGracePeriod = TimeSpan.FromSeconds(1); });
-        await using (host)
-        {
-            var quick = await host.EnqueueAsync("quick");
-            var slow = await host.EnqueueAsync("slow");
-            await Eventually.Until(() => started.CurrentCount == 0);
-
-            await host.StopAsync();
-
-            var store = host.Store;
-            Assert.Equal(TaskState.Succeeded, (await store.TaskGetAsync(quick.Id, CancellationToken.None))!.State);
-            var released = (await store.TaskGetAsync(slow.Id, CancellationToken.None))!;
-            Assert.Equal((TaskState.Queued, 0), (released.State, released.Attempt));
-        }
-    }
-
     [Fact]
     public async Task Shutdown_WithAClaimInFlight_StillPutsItsTaskBackOrFinishesIt()
     {
@@ -58,36 +35,14 @@ public sealed class LifecycleTests
         var task = await manager.EnqueueAsync(new TaskRequest("t"));
         await gate.Claimed.Task.WaitAsync(TimeSpan.FromSeconds(5));
         var stopping = host.StopAsync();
-        await Eventually.Until(() => !stopping.IsCompleted);
+        await Eventually.Until(() => host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, because: "the shutdown to begin");
+        Assert.False(stopping.IsCompleted, "the shutdown waits for the claim in flight");
         gate.Release.TrySetResult();
         await stopping.WaitAsync(TimeSpan.FromSeconds(20));
 
         var after = (await host.Services.GetRequiredService<ITaskStore>().TaskGetAsync(task.Id, CancellationToken.None))!;
         Assert.Equal(1, runs);
         Assert.Equal(TaskState.Succeeded, after.State);
-    }
-
-    [Fact]
-    public async Task Restart_AfterACrash_RerunsTheTasksLeftRunning_CountingTheAttempt()
-    {
-        using var directory = new TempDirectory();
-        long id;
-        await using (var crashed = new SqliteTaskStore(directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance))
-        {
-            var now = DateTimeOffset.UtcNow;
-            id = (await crashed.TasksInsertAsync(new TasksInsertParams([new NewTask("t", "default", 0, "{}", 3, TimeSpan.FromMinutes(1), now, now)]), CancellationToken.None))[0].Id;
-            await crashed.TasksClaimAsync(new TasksClaimParams("old-container", 1, 10, ["t"], now, now.AddSeconds(30)), CancellationToken.None);
-
-            // Disposed without an outcome: as if the process had been killed mid-run.
-        }
-
-        var attempts = new List<int>();
-        await using var host = await EngineHost.StartAsync(b => b.AddHandler("t", (ctx, _) => { lock (attempts) { attempts.Add(ctx.Attempt); } return Task.CompletedTask; }), directory: directory);
-
-        var done = await host.WaitForStateAsync(id, TaskState.Succeeded);
-        Assert.Equal(2, done.Attempt);
-        Assert.Equal([2], attempts);
-        Assert.Contains("old-container", Assert.Single(done.Errors).Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,22 +41,8 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
     /// Moves the fake clock a second at a time until the task is in <paramref name="state"/>: the engine's periodic
     /// timers start on their own threads, and one created just after a single big jump would never fire.
     /// </summary>
-    private static async Task<TaskInfo> AdvanceUntilAsync(FakeTimeProvider time, EngineHost host, long id, TaskState state)
-    {
-        for (var second = 0; second < 120; second++)
-        {
-            var task = (await host.Manager.GetAsync(id))!;
-            if (task.State == state)
-            {
-                return task;
-            }
-
-            time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(10);
-        }
-
-        return await host.WaitForStateAsync(id, state);
-    }
+    private static Task<TaskInfo> AdvanceUntilAsync(FakeTimeProvider time, EngineHost host, long id, TaskState state) =>
+        time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), async () => (await host.Manager.GetAsync(id))!, task => task.State == state, $"task {id} to be {state}");
 
     [Fact]
     public async Task TaskAddedByAnotherNode_StartsOnAnIdleNodeWithinMilliseconds_WithoutPolling()

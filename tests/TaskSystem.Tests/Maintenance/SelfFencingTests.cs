@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Maintenance;
 using TaskSystem.Storage;
@@ -155,6 +158,9 @@ public sealed class SelfFencingTests
     {
         var runs = new LockedCollection<DateTimeOffset>();
         var fail = 2;
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var settings = EngineSettings.From(new TaskSystemOptions());
+        var metrics = new TaskMetrics(services.GetRequiredService<IMeterFactory>(), new WorkerSlots(1, new WakeSignal()), new QueueCounts(0), settings);
         using var loop = new MaintenanceLoop(
             "heartbeat",
             TimeSpan.FromSeconds(10),
@@ -163,6 +169,7 @@ public sealed class SelfFencingTests
                 runs.Add(_time.GetUtcNow());
                 return Interlocked.Decrement(ref fail) >= 0 ? Task.FromException(new TaskStoreUnavailableException("down")) : Task.CompletedTask;
             },
+            metrics,
             _time,
             NullLogger.Instance)
         { RetryInterval = TimeSpan.FromSeconds(2) };

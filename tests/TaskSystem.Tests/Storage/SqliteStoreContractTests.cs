@@ -5,10 +5,11 @@ using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Storage;
 
-/// <summary>The store contract on a real SQLite file.</summary>
+/// <summary>The store contract on a real SQLite file; then what only SQLite has: one process per file.</summary>
 public sealed class SqliteStoreContractTests : StoreContractTests
 {
     private readonly TempDirectory _directory = new();
+    private readonly TempDirectory _otherDirectory = new();
 
     protected override Task<ITaskStore> CreateStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
@@ -16,10 +17,14 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     private ITaskStore Open() => new SqliteTaskStore(_directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance);
 
+    protected override Task<ITaskStore> CreateUnmigratedStoreAsync() =>
+        System.Threading.Tasks.Task.FromResult<ITaskStore>(new SqliteTaskStore(_otherDirectory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance));
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
         _directory.Dispose();
+        _otherDirectory.Dispose();
     }
 
     [Fact]
@@ -36,19 +41,4 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     [Fact]
     public void InMemoryDatabase_IsRefused() =>
         Assert.Throws<ArgumentException>(() => new SqliteTaskStore("Data Source=:memory:", NullLogger<SqliteTaskStore>.Instance));
-
-    [Fact]
-    public async Task ConcurrentInserts_ShareCommits_AndAllAreDurable()
-    {
-        var inserts = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
-            Store.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None)));
-        await Store.DisposeAsync();
-
-        var reopened = Open();
-        await using var _ = reopened;
-        var counts = await reopened.TasksCountByStateAsync(CancellationToken.None);
-
-        Assert.Equal(500, inserts.Select(i => i[0].Id).Distinct().Count());
-        Assert.Equal(500L, counts[TaskState.Queued]);
-    }
 }

@@ -19,6 +19,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     /// <summary>The same database, opened again as after a restart.</summary>
     protected abstract Task<ITaskStore> ReopenStoreAsync();
 
+    /// <summary>A store on another new, empty database that nobody has migrated (the test disposes it).</summary>
+    protected abstract Task<ITaskStore> CreateUnmigratedStoreAsync();
+
     public async Task InitializeAsync()
     {
         Store = await CreateStoreAsync();
@@ -79,6 +82,61 @@ public abstract class StoreContractTests : IAsyncLifetime
         Store = await ReopenStoreAsync();
 
         Assert.Equal(TaskState.Queued, (await GetAsync(inserted[1].Id)).State);
+    }
+
+    [Fact]
+    public async Task TasksInsert_ConcurrentCallers_ShareCommits_AndAllAreDurable()
+    {
+        var inserts = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
+            Store.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None)));
+        await Store.DisposeAsync();
+
+        Store = await ReopenStoreAsync();
+        var counts = await Store.TasksCountByStateAsync(CancellationToken.None);
+
+        Assert.Equal(500, inserts.Select(i => i[0].Id).Distinct().Count());
+        Assert.Equal(500L, counts[TaskState.Queued]);
+    }
+
+    [Fact]
+    public async Task TasksInsert_ManyAtOnce_ReturnsIdsInTheOrderGiven()
+    {
+        var inserted = await InsertAsync([.. Enumerable.Range(0, 50).Select(i => Task(payload: $$"""{"i":{{i}}}"""))]);
+
+        for (var i = 0; i < inserted.Count; i++)
+        {
+            Assert.Equal($$"""{"i":{{i}}}""", (await GetAsync(inserted[i].Id)).PayloadJson);
+        }
+    }
+
+    [Fact]
+    public async Task TasksInsert_KeepsThePayloadByteForByte_EvenWhatJsonbWouldRefuse()
+    {
+        const string Payload = """{"b": 1,  "a": "nul \u0000 here"}""";
+
+        var id = (await InsertAsync(Task(payload: Payload)))[0].Id;
+
+        Assert.Equal(Payload, (await GetAsync(id)).PayloadJson);
+    }
+
+    [Fact]
+    public async Task TasksInsert_WithAnOffsetRunAt_IsStoredAsTheSameInstant()
+    {
+        var runAt = new DateTimeOffset(2030, 1, 1, 14, 0, 0, TimeSpan.FromHours(2));
+
+        var id = (await InsertAsync(Task(runAt: runAt)))[0].Id;
+
+        Assert.Equal(runAt, (await GetAsync(id)).RunAt);
+    }
+
+    [Fact]
+    public async Task TasksInsert_OnAFreshDatabase_BeforeMigrate_MigratesFirst()
+    {
+        await using var fresh = await CreateUnmigratedStoreAsync();
+
+        var inserted = await fresh.TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None);
+
+        Assert.Equal(TaskState.Queued, (await fresh.TaskGetAsync(inserted[0].Id, CancellationToken.None))!.State);
     }
 
     [Fact]
@@ -238,6 +296,51 @@ public abstract class StoreContractTests : IAsyncLifetime
         await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Retry, T0, Error: "boom", RunAt: T0.AddSeconds(10)));
 
         Assert.Equal(TaskState.Cancelled, (await GetAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task TasksComplete_SuccessOfAStoppedTask_CancelsInstead_KeepingTheResult()
+    {
+        var id = (await InsertAsync(Task()))[0].Id;
+        await ClaimAsync(limit: 1);
+        await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        var applied = await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Succeeded, T0.AddSeconds(1), ResultJson: """{"done":3}"""));
+
+        var task = await GetAsync(id);
+        Assert.True(applied);
+        Assert.Equal((TaskState.Cancelled, T0.AddSeconds(1), StopErrors.ReturnedAfterStop), (task.State, task.FinishedAt, task.Error));
+        Assert.Equal("""{"done":3}""", task.ResultJson!.Replace(" ", "", StringComparison.Ordinal));
+        Assert.Equal(TaskCancelOutcome.AlreadyCancelled, (await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task TasksComplete_FailureOfAStoppedTask_CancelsInstead_KeepingTheError()
+    {
+        var id = (await InsertAsync(Task(maxAttempts: 1)))[0].Id;
+        await ClaimAsync(limit: 1);
+        await Store.TaskCancelAsync(new TaskCancelParams(id, T0), CancellationToken.None);
+
+        await CompleteAsync(new TaskCompletion(id, "n1", 1, CompletionKind.Failed, T0, Error: "boom"));
+
+        var task = await GetAsync(id);
+        Assert.Equal((TaskState.Cancelled, "boom"), (task.State, task.Error));
+        Assert.Equal("boom", Assert.Single(ErrorHistory.Parse(task.ErrorsJson)).Error);
+    }
+
+    [Fact]
+    public async Task TasksComplete_Cancelled_KeepsTheResultTheHandlerReturned()
+    {
+        var ids = (await InsertAsync(Task(), Task())).Select(t => t.Id).ToArray();
+        await ClaimAsync(limit: 2);
+
+        await CompleteAsync(new TaskCompletion(ids[0], "n1", 1, CompletionKind.Cancelled, T0, ResultJson: """{"partial":true}""", Error: "stopped"));
+        await CompleteAsync(new TaskCompletion(ids[1], "n1", 1, CompletionKind.Cancelled, T0, Error: "stopped"));
+
+        var withResult = await GetAsync(ids[0]);
+        Assert.Equal((TaskState.Cancelled, "stopped"), (withResult.State, withResult.Error));
+        Assert.Equal("""{"partial":true}""", withResult.ResultJson!.Replace(" ", "", StringComparison.Ordinal));
+        Assert.Null((await GetAsync(ids[1])).ResultJson);
     }
 
     [Fact]

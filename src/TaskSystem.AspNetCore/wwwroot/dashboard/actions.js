@@ -30,7 +30,8 @@ export async function retryTask(id) {
 
 /**
  * Stop and Retry buttons for a task. While a request is out the button says so and is disabled; then
- * done({ ok, message }) runs (the view refreshes and shows the message).
+ * done({ ok, message }) runs (the view refreshes and shows the message). A failed action changes nothing on the
+ * server, so the view may not redraw: the button itself comes back, ready to be pressed again.
  */
 export function actionButtons(task, done, { compact = false } = {}) {
   const buttons = [];
@@ -43,6 +44,10 @@ export function actionButtons(task, done, { compact = false } = {}) {
         button.disabled = true;
         button.textContent = busyLabel;
         const result = await action(task.id);
+        if (!result.ok) {
+          button.textContent = label;
+          button.disabled = false;
+        }
         done(result);
       },
     }, label);

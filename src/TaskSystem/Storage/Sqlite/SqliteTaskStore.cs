@@ -393,7 +393,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             .Bind("$node", completion.Node)
             .Bind("$claim", completion.ClaimId)
             .Bind("$at", Ms(completion.At))
-            .Bind("$result", kind == CompletionKind.Succeeded ? completion.ResultJson : null)
+            .Bind("$result", kind is CompletionKind.Succeeded or CompletionKind.Cancelled ? completion.ResultJson : null)
             .Bind("$error", error)
             .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
             .ExecuteNonQuery() == 1;
@@ -404,7 +404,11 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     private static string CompletionSql(CompletionKind kind) => kind switch
     {
         CompletionKind.Succeeded => $"""
-            UPDATE tasks SET state = 'succeeded', finished_at = $at, result = $result, error = NULL, lease_expires_at = NULL
+            UPDATE tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'succeeded' END,
+                finished_at = $at, result = $result,
+                error = CASE WHEN stop_requested THEN '{StopErrors.ReturnedAfterStop}' ELSE NULL END,
+                lease_expires_at = NULL
             WHERE {Fence}
             """,
         CompletionKind.Retry => $"""
@@ -415,11 +419,13 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             WHERE {Fence}
             """,
         CompletionKind.Failed => $"""
-            UPDATE tasks SET state = 'failed', finished_at = $at, error = $error, errors = {AppendError}, lease_expires_at = NULL
+            UPDATE tasks SET
+                state = CASE WHEN stop_requested THEN 'cancelled' ELSE 'failed' END,
+                finished_at = $at, error = $error, errors = {AppendError}, lease_expires_at = NULL
             WHERE {Fence}
             """,
         CompletionKind.Cancelled => $"""
-            UPDATE tasks SET state = 'cancelled', finished_at = $at, error = $error, lease_expires_at = NULL
+            UPDATE tasks SET state = 'cancelled', finished_at = $at, result = $result, error = $error, lease_expires_at = NULL
             WHERE {Fence}
             """,
         CompletionKind.Released => $"""

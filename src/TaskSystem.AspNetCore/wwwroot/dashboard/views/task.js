@@ -24,6 +24,7 @@ export function mountTask(main, id, app) {
       const task = await getJson(tasksUrl(`/${encodeURIComponent(id)}`));
       render(task);
     } catch (error) {
+      last = null; // The body now shows the error: the next good answer redraws it even if the task is unchanged.
       if (error instanceof ApiError && error.status === 404) {
         fill(badge);
         fill(actions);

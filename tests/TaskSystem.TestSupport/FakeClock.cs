@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace TaskSystem.Tests.Support;
+namespace TaskSystem.TestSupport;
 
 /// <summary>Moving a fake clock when the timers it must fire may not exist yet.</summary>
 public static class FakeClock
@@ -24,4 +24,21 @@ public static class FakeClock
 
     public static Task AdvanceUntilAsync(this FakeTimeProvider time, TimeSpan step, Func<bool> done, string? because = null) =>
         time.AdvanceUntilAsync(step, () => Task.FromResult(done()), because);
+
+    /// <summary>
+    /// Advances <paramref name="time"/> one <paramref name="step"/> at a time until what <paramref name="probe"/>
+    /// reads satisfies <paramref name="done"/>, and returns it (a task's row once a rescue or a retry moved it, say).
+    /// </summary>
+    public static Task<T> AdvanceUntilAsync<T>(this FakeTimeProvider time, TimeSpan step, Func<Task<T>> probe, Func<T, bool> done, string? because = null) =>
+        Eventually.Until(async () =>
+        {
+            var value = await probe();
+            if (done(value))
+            {
+                return value;
+            }
+
+            time.Advance(step);
+            return await probe();
+        }, done, because: because);
 }

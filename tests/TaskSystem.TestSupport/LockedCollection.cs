@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace TaskSystem.Tests.Support;
+namespace TaskSystem.TestSupport;
 
 /// <summary>A list that exporters may add to from any thread while a test reads it.</summary>
 public sealed class LockedCollection<T> : ICollection<T>

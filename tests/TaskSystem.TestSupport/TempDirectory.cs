@@ -1,4 +1,4 @@
-namespace TaskSystem.Tests.Support;
+namespace TaskSystem.TestSupport;
 
 /// <summary>A fresh folder per test, deleted at the end: each test gets its own database.</summary>
 public sealed class TempDirectory : IDisposable
