@@ -2,8 +2,8 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using TaskSystem.Diagnostics;
 using TaskSystem.AspNetCore.Http;
+using TaskSystem.Diagnostics;
 
 namespace TaskSystem.Server.Diagnostics;
 
