@@ -62,6 +62,10 @@ internal static class PostgresSchema
             busy integer NOT NULL
         );
         """,
+
+        // 2: counters of finished tasks, so that counting them costs the same with a million as with none. The
+        // database keeps them itself (PostgresCounters), so that every writer is counted: any node, of any version.
+        PostgresCounters.Migration,
     ];
 
     public static int LatestVersion => Migrations.Length;
