@@ -42,6 +42,25 @@ internal static class PostgresCounters
                 minute = GREATEST(t.minute, excluded.minute)
         """;
 
+    /// <summary>
+    /// Fills the counters from the rows: what they would hold had they been kept all along (the ring from the finish
+    /// times of the last two hours before the newest). The migration runs it once; after that the triggers keep them,
+    /// unless they were turned off (<c>session_replication_role = replica</c>, as a bulk load may do).
+    /// </summary>
+    public static readonly string RecountSql = $"""
+        DELETE FROM tasksystem_task_counts;
+        INSERT INTO tasksystem_task_counts (queue, state, shard, count)
+        SELECT queue, state, 0, COUNT(*) FROM tasksystem_tasks WHERE state IN {Final} GROUP BY queue, state;
+        DELETE FROM tasksystem_task_throughput;
+        INSERT INTO tasksystem_task_throughput (slot, state, shard, minute, count)
+        SELECT (f.minute % {Slots})::smallint, f.state, 0, f.minute, COUNT(*) FROM (
+            SELECT state, floor(extract(epoch FROM finished_at) / 60)::bigint AS minute FROM tasksystem_tasks
+            WHERE state IN {Final} AND finished_at >= to_timestamp(
+                (floor(extract(epoch FROM (SELECT max(finished_at) FROM tasksystem_tasks)) / 60) - {Slots - 1}) * 60)) AS f
+        GROUP BY f.minute, f.state;
+        """;
+
+    /// <summary>Declared after <see cref="RecountSql"/>, which it uses: static fields are set in the order they are written.</summary>
     public static readonly string Migration = $"""
         -- No writer may slip between the first count and the triggers: they wait for this transaction.
         LOCK TABLE tasksystem_tasks IN SHARE ROW EXCLUSIVE MODE;
@@ -143,14 +162,6 @@ internal static class PostgresCounters
         CREATE TRIGGER tasksystem_tasks_count_truncate AFTER TRUNCATE ON tasksystem_tasks
             FOR EACH STATEMENT EXECUTE FUNCTION tasksystem_count_finished_truncate();
 
-        -- What the counters would hold had they been kept all along (the ring from the last two hours' finish times).
-        INSERT INTO tasksystem_task_counts (queue, state, shard, count)
-        SELECT queue, state, 0, COUNT(*) FROM tasksystem_tasks WHERE state IN {Final} GROUP BY queue, state;
-        INSERT INTO tasksystem_task_throughput (slot, state, shard, minute, count)
-        SELECT (f.minute % {Slots})::smallint, f.state, 0, f.minute, COUNT(*) FROM (
-            SELECT state, floor(extract(epoch FROM finished_at) / 60)::bigint AS minute FROM tasksystem_tasks
-            WHERE state IN {Final} AND finished_at >= to_timestamp(
-                (floor(extract(epoch FROM (SELECT max(finished_at) FROM tasksystem_tasks)) / 60) - {Slots - 1}) * 60)) AS f
-        GROUP BY f.minute, f.state;
+        {RecountSql}
         """;
 }
