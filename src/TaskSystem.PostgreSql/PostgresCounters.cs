@@ -4,8 +4,9 @@ namespace TaskSystem.PostgreSql;
 
 /// <summary>
 /// Counters of finished tasks (migration 2), kept by the database itself: <c>tasksystem_task_counts</c> holds the
-/// finished tasks per queue and final state, <c>tasksystem_task_throughput</c> the tasks that reached each final state
-/// per minute over the last two hours (a ring: slot = minute % 120, a later minute takes a slot over).
+/// finished tasks per queue and final state, <c>tasksystem_task_throughput</c> the finished tasks per minute of their
+/// finish over the last two hours (a ring: slot = minute % 120, a later minute takes a slot over). Both count the
+/// rows as they are: a retried task leaves its final state and its minute, a deleted one leaves both too.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -18,8 +19,10 @@ namespace TaskSystem.PostgreSql;
 /// Cost: one trigger call per UPDATE or DELETE statement, not per row. It reads the statement's transition tables
 /// (the rows it changed, before and after) and leaves at once when none of them is finished, as for claims,
 /// promotions and heartbeats; otherwise it runs one upsert per counter table for the whole statement, so a completer
-/// batch of any size costs two more statements, run inside the server. Inserts (a task never starts finished) cost a
-/// row-level WHEN test only.
+/// batch of any size costs two more statements, run inside the server. They only add up rows (+1 for each row
+/// finished after, -1 for each row finished before), never join the two tables: the planner knows nothing of a
+/// transition table's size, and a nested loop over two of a thousand rows each costs seconds. Inserts (a task never
+/// starts finished) cost a row-level WHEN test only.
 /// </para>
 /// <para>
 /// Concurrency: each counter row has 16 shards, and a statement writes the shard of its connection's backend
@@ -34,7 +37,10 @@ internal static class PostgresCounters
     private const int Shards = 16;
     private const int Slots = TasksFinishedHistogramParams.MinutesKept;
 
-    /// <summary>An upsert into a throughput slot: a later minute takes the slot over, an earlier one (two hours late) is dropped.</summary>
+    /// <summary>
+    /// An upsert into a throughput slot: a later minute takes the slot over, an earlier one (two hours late) is dropped.
+    /// A decrement may leave a shard's slot below zero; the shards add up right.
+    /// </summary>
     private const string ThroughputConflict = """
         ON CONFLICT (slot, state, shard) DO UPDATE SET
                 count = CASE WHEN excluded.minute = t.minute THEN t.count + excluded.count
@@ -82,8 +88,8 @@ internal static class PostgresCounters
         );
 
         -- Per UPDATE statement: +1 per row now finished, -1 per row that was (a retry leaves a final state); rows that
-        -- stay as they were cancel out. Throughput counts the rows that entered a final state, at their finish minute;
-        -- DISTINCT ON keeps one minute per slot should a statement span more than two hours of finish times.
+        -- stay as they were cancel out. The same per minute of finish; DISTINCT ON keeps one minute per slot should a
+        -- statement span more than two hours of finish times.
         CREATE FUNCTION tasksystem_count_finished_update() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             writer_shard smallint := pg_backend_pid() % {Shards};
@@ -104,25 +110,39 @@ internal static class PostgresCounters
             ON CONFLICT (queue, state, shard) DO UPDATE SET count = c.count + excluded.count;
 
             INSERT INTO tasksystem_task_throughput AS t (slot, state, shard, minute, count)
-            SELECT DISTINCT ON (e.minute % {Slots}, e.state) (e.minute % {Slots})::smallint, e.state, writer_shard, e.minute, e.n FROM (
-                SELECT n.state, floor(extract(epoch FROM n.finished_at) / 60)::bigint AS minute, COUNT(*) AS n
-                FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-                WHERE n.state IN {Final} AND o.state NOT IN {Final} AND n.finished_at IS NOT NULL
-                GROUP BY 1, 2) AS e
-            ORDER BY e.minute % {Slots}, e.state, e.minute DESC
+            SELECT DISTINCT ON (d.minute % {Slots}, d.state) (d.minute % {Slots})::smallint, d.state, writer_shard, d.minute, d.delta FROM (
+                SELECT u.minute, u.state, SUM(u.delta) AS delta FROM (
+                    SELECT floor(extract(epoch FROM finished_at) / 60)::bigint AS minute, state, 1 AS delta
+                    FROM new_rows WHERE state IN {Final} AND finished_at IS NOT NULL
+                    UNION ALL
+                    SELECT floor(extract(epoch FROM finished_at) / 60)::bigint, state, -1
+                    FROM old_rows WHERE state IN {Final} AND finished_at IS NOT NULL) AS u
+                GROUP BY u.minute, u.state
+                HAVING SUM(u.delta) <> 0) AS d
+            ORDER BY d.minute % {Slots}, d.state, d.minute DESC
             {ThroughputConflict};
             RETURN NULL;
         END
         $$;
 
-        -- Per DELETE statement (retention): -1 per finished row.
+        -- Per DELETE statement (retention): -1 per finished row, and in its minute (a no-op past two hours).
         CREATE FUNCTION tasksystem_count_finished_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            writer_shard smallint := pg_backend_pid() % {Shards};
         BEGIN
             INSERT INTO tasksystem_task_counts AS c (queue, state, shard, count)
-            SELECT queue, state, pg_backend_pid() % {Shards}, -COUNT(*) FROM old_rows WHERE state IN {Final}
+            SELECT queue, state, writer_shard, -COUNT(*) FROM old_rows WHERE state IN {Final}
             GROUP BY queue, state
             ORDER BY queue, state
             ON CONFLICT (queue, state, shard) DO UPDATE SET count = c.count + excluded.count;
+
+            INSERT INTO tasksystem_task_throughput AS t (slot, state, shard, minute, count)
+            SELECT DISTINCT ON (d.minute % {Slots}, d.state) (d.minute % {Slots})::smallint, d.state, writer_shard, d.minute, -d.n FROM (
+                SELECT floor(extract(epoch FROM finished_at) / 60)::bigint AS minute, state, COUNT(*) AS n
+                FROM old_rows WHERE state IN {Final} AND finished_at IS NOT NULL
+                GROUP BY 1, 2) AS d
+            ORDER BY d.minute % {Slots}, d.state, d.minute DESC
+            {ThroughputConflict};
             RETURN NULL;
         END
         $$;

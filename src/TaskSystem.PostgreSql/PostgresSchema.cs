@@ -63,9 +63,14 @@ internal static class PostgresSchema
         );
         """,
 
-        // 2: counters of finished tasks, so that counting them costs the same with a million as with none. The
-        // database keeps them itself (PostgresCounters), so that every writer is counted: any node, of any version.
-        PostgresCounters.Migration,
+        // 2: counting without reading history. The (state, id) index also carries the queue, so unfinished tasks are
+        // counted per queue from the index alone, not from their rows (which lie anywhere in the table); listing by state
+        // still walks it by id. Finished tasks are counted by counters the database keeps itself (PostgresCounters), so
+        // that every writer is counted: any node, of any version.
+        """
+        DROP INDEX tasksystem_tasks_state;
+        CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id) INCLUDE (queue);
+        """ + PostgresCounters.Migration,
     ];
 
     public static int LatestVersion => Migrations.Length;

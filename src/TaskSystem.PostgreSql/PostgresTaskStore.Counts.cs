@@ -5,9 +5,10 @@ using static TaskSystem.PostgreSql.PostgresRows;
 namespace TaskSystem.PostgreSql;
 
 /// <summary>
-/// Counting without reading history: unfinished tasks from their rows (through the <c>(state, id)</c> index; they are
-/// few while work keeps up), finished ones from the counters the database keeps (<see cref="PostgresCounters"/>),
-/// their shards added up. Each read is one statement, so both halves come from one snapshot.
+/// Counting without reading history: unfinished tasks from the <c>(state, id) INCLUDE (queue)</c> index (an index-only
+/// scan where the visibility map allows; they are few while work keeps up), finished ones from the counters the
+/// database keeps (<see cref="PostgresCounters"/>), their shards added up. Each read is one statement, so both halves
+/// come from one snapshot.
 /// </summary>
 internal sealed partial class PostgresTaskStore
 {

@@ -76,18 +76,23 @@ internal sealed class DashboardWorkload : IWorkload
         {
             var endpoint = new IPEndPoint(IPAddress.Loopback, server.Address.Port);
             var duration = context.Options.Duration(5, 0.5);
-            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.3)); // warm-up
+
+            // The overview at rest first: nothing else runs on the server.
             var overview = await MedianAsync(20, async () =>
             {
                 using var response = await server.Client.GetAsync(new Uri("/dashboard/api/overview", UriKind.Relative));
                 return response.EnsureSuccessStatusCode();
             });
+            var seededQueued = await UnfinishedAsync(server);
+            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.3)); // warm-up
+            await DrainedAsync(server, seededQueued);
 
             var without = new List<double>();
             var with = new List<double>();
             for (var round = 0; round < (context.Options.Quick ? 1 : 3); round++)
             {
                 without.Add(Check(await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, duration)).Latencies.Percentile(99));
+                await DrainedAsync(server, seededQueued);
                 var streams = await Task.WhenAll(Enumerable.Range(0, Streams).Select(_ => EventStream.OpenAsync(endpoint)));
                 try
                 {
@@ -103,6 +108,8 @@ internal sealed class DashboardWorkload : IWorkload
                         stream.Dispose();
                     }
                 }
+
+                await DrainedAsync(server, seededQueued);
             }
 
             var report = context.Report;
@@ -111,6 +118,32 @@ internal sealed class DashboardWorkload : IWorkload
             var p99With = report.Add("dashboard", $"{store}: POST /tasks p99, {Connections} connections, {Streams} dashboards open", Median(with), "ms");
             report.Ratio($"dashboard-{store.ToLowerInvariant()}-p99", p99With / p99Without,
                 $"{store}: POST /tasks p99 with {Streams} open dashboards ÷ with none (target ≤ 1.2)");
+        }
+    }
+
+    /// <summary>Queued plus running tasks, from the overview.</summary>
+    private static async Task<long> UnfinishedAsync(ServerChild server)
+    {
+        using var response = await server.Client.GetAsync(new Uri("/dashboard/api/overview", UriKind.Relative));
+        using var overview = System.Text.Json.JsonDocument.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+        var counts = overview.RootElement.GetProperty("counts");
+        return counts.GetProperty("queued").GetInt64() + counts.GetProperty("running").GetInt64();
+    }
+
+    /// <summary>Waits (a minute at most) until the server has run the tasks a load left, so that every run starts alike.</summary>
+    private static async Task DrainedAsync(ServerChild server, long seededQueued)
+    {
+        var deadline = Stopwatch.StartNew();
+        long left;
+        while ((left = await UnfinishedAsync(server) - seededQueued) > 0)
+        {
+            if (deadline.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                Console.WriteLine($"  {left} tasks were still queued or running after a minute; measuring anyway");
+                return;
+            }
+
+            await Task.Delay(200);
         }
     }
 

@@ -35,7 +35,7 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>
     /// How many tasks each queue has in each state (only non-zero counts), exact, from one snapshot. Like
-    /// <see cref="TasksCountByStateAsync"/>, its cost follows the unfinished tasks (their rows are read for their queue).
+    /// <see cref="TasksCountByStateAsync"/>, its cost follows the unfinished tasks (counted from an index that holds their queue).
     /// </summary>
     Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken);
 
@@ -47,11 +47,10 @@ public interface ITaskStore : IAsyncDisposable
     Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// How many times tasks reached each final state, per bucket of whole minutes since a time (for throughput charts),
-    /// from per-minute counters kept in the same transactions as the finishes: a task that fails, is retried and
-    /// succeeds counts in both minutes, and retention does not erase the past. The counters keep the last
-    /// <see cref="TasksFinishedHistogramParams.MinutesKept"/> minutes (older ones may be gone); the cost is bounded by
-    /// that, whatever the number of tasks.
+    /// How many tasks are in each final state per bucket of their finish time, in whole minutes since a time (for
+    /// throughput charts), from per-minute counters kept in the same transactions as the changes (a retried or deleted
+    /// task leaves its minute). The counters keep the last <see cref="TasksFinishedHistogramParams.MinutesKept"/>
+    /// minutes up to the newest finish (older ones may be gone); the cost is bounded by that, whatever the number of tasks.
     /// </summary>
     Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken);
 

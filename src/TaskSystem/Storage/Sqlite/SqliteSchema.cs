@@ -71,11 +71,15 @@ internal static class SqliteSchema
         CREATE INDEX tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
         """,
 
-        // 3: counters of finished tasks, so that counting them costs the same with a million as with none. Every write
-        // that moves a task into or out of a final state updates them in its own transaction (SqliteTaskStore.Counts.cs).
-        // task_counts: finished tasks per queue and final state. task_throughput: tasks that reached each final state
-        // per minute, a ring of one slot per minute of the last two hours (slot = minute % 120).
+        // 3: counting without reading history (SqliteTaskStore.Counts.cs). The (state, id) index also carries the queue,
+        // so unfinished tasks are counted per queue from the index alone, never from their rows (which lie anywhere in
+        // the table); listing by state still walks it by id. Counters of finished tasks, which every write that moves a
+        // task into or out of a final state updates in its own transaction: task_counts per queue and final state;
+        // task_throughput, tasks that reached each final state per minute, a ring of one slot per minute of the last two
+        // hours (slot = minute % 120).
         $"""
+        DROP INDEX tasks_state;
+        CREATE INDEX tasks_state ON tasks (state, id, queue);
         CREATE TABLE task_counts (
             queue TEXT NOT NULL,
             state TEXT NOT NULL,

@@ -256,7 +256,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                     SELECT id FROM tasks
                     WHERE finished_at IS NOT NULL AND finished_at < $before AND +state IN ('succeeded', 'failed', 'cancelled')
                     LIMIT $limit)
-                RETURNING queue, state
+                RETURNING queue, state, finished_at
                 """)
                 .Bind("$before", Ms(parameters.FinishedBefore))
                 .Bind("$limit", parameters.Limit)
@@ -264,7 +264,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             {
                 while (reader.Read())
                 {
-                    counts.Left(reader.GetString(0), reader.GetString(1));
+                    counts.Left(reader.GetString(0), reader.GetString(1), reader.GetInt64(2));
                     deleted++;
                 }
             }
@@ -342,30 +342,27 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         WriteAsync<IReadOnlyList<bool>>(context =>
         {
             var applied = new bool[parameters.Completions.Count];
-            var counts = new FinishedCounts();
             for (var i = 0; i < applied.Length; i++)
             {
                 var completion = parameters.Completions[i];
                 try
                 {
-                    applied[i] = Complete(context, completion, completion.Kind, completion.Error, counts);
+                    applied[i] = Complete(context, completion, completion.Kind, completion.Error);
                 }
                 catch (SqliteException exception) when (!SqliteErrors.IsEnvironmental(exception) && context.InTransaction)
                 {
                     // This one outcome cannot be stored (a result SQLite refuses, say): record that instead, so that
                     // one bad outcome does not hold back the others forever.
-                    applied[i] = Complete(context, completion, CompletionKind.Failed, $"the attempt's outcome could not be stored: {exception.Message}", counts);
+                    applied[i] = Complete(context, completion, CompletionKind.Failed, $"the attempt's outcome could not be stored: {exception.Message}");
                 }
             }
 
-            counts.Write(context);
+            CountCompleted(context, parameters.Completions.Where((_, i) => applied[i]).Select(c => c.Id));
             return applied;
         }, cancellationToken, singleStatement: false);
 
-    /// <summary>Writes one outcome; true when it applied, and then its task's new state is counted.</summary>
-    private static bool Complete(SqliteWriteContext context, TaskCompletion completion, CompletionKind kind, string? error, FinishedCounts counts)
-    {
-        using var reader = context.Command(CountedCompletionSql[(int)kind])
+    private static bool Complete(SqliteWriteContext context, TaskCompletion completion, CompletionKind kind, string? error) =>
+        context.Command(CompletionSql(kind))
             .Bind("$id", completion.Id)
             .Bind("$node", completion.Node)
             .Bind("$claim", completion.ClaimId)
@@ -373,19 +370,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             .Bind("$result", kind == CompletionKind.Succeeded ? completion.ResultJson : null)
             .Bind("$error", error)
             .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
-            .ExecuteReader();
-        if (!reader.Read())
-        {
-            return false;
-        }
-
-        counts.Entered(reader.GetString(0), reader.GetString(1), Ms(completion.At));
-        return true;
-    }
-
-    /// <summary>Each kind's statement, returning what the counters need to know of the task it moved.</summary>
-    private static readonly string[] CountedCompletionSql =
-        [.. Enum.GetValues<CompletionKind>().Order().Select(kind => CompletionSql(kind) + "\nRETURNING queue, state")];
+            .ExecuteNonQuery() == 1;
 
     private const string AppendError =
         "json_insert(COALESCE(errors, '[]'), '$[#]', json_object('attempt', attempt, 'error', $error, 'at', $at))";
@@ -434,7 +419,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             if (cancelled is not null)
             {
                 var counts = new FinishedCounts();
-                counts.Entered(cancelled.Queue, TaskState.Cancelled.ToWire(), Ms(parameters.Now));
+                counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
                 counts.Write(context);
                 return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
             }
@@ -471,7 +456,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             if (queued is not null)
             {
                 var counts = new FinishedCounts();
-                counts.Left(before!.Queue, before.State.ToWire());
+                counts.Left(before!.Queue, before.State.ToWire(), before.FinishedAt is { } finished ? Ms(finished) : null);
                 counts.Write(context);
                 return new TaskRetryResult(RetryOutcome.Queued, queued);
             }
