@@ -35,7 +35,7 @@ internal sealed class DashboardWorkload : IWorkload
         var label = tasks >= 1_000_000 ? $"{tasks / 1_000_000}M" : $"{tasks / 1000}k";
         var sqlite = $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}";
         await SeedSqliteAsync(sqlite, tasks);
-        await MeasureStoreAsync(context, "SQLite", label, new SqliteTaskStore(sqlite, NullLogger<SqliteTaskStore>.Instance));
+        await MeasureStoreAsync(context, "SQLite", label, new SqliteTaskStore(sqlite, NullLogger<SqliteTaskStore>.Instance), inProcess: true);
         await MeasureServerAsync(context, "SQLite", label, "--TaskSystem:ConnectionString", sqlite);
 
         if (await context.PostgresAsync() is null)
@@ -46,12 +46,20 @@ internal sealed class DashboardWorkload : IWorkload
 
         var postgres = PostgresServer.NewDatabase();
         await SeedPostgresAsync(postgres, tasks);
-        await MeasureStoreAsync(context, "PostgreSQL", label, new PostgresTaskStore(postgres, 4, "bench", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance));
+        await MeasureStoreAsync(context, "PostgreSQL", label, new PostgresTaskStore(postgres, 4, "bench", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance), inProcess: false);
+        if (await PostgresCpuAsync(postgres) is { } cpu)
+        {
+            context.Report.Add("dashboard", $"PostgreSQL, {label} tasks: the overview's store reads, server CPU", cpu, "ms");
+        }
+
         await MeasureServerAsync(context, "PostgreSQL", label, "--TaskSystem:Provider", "postgres", "--TaskSystem:ConnectionString", postgres);
     }
 
-    /// <summary>The overview's three store reads, each alone (medians of 20), against the queries it used to run.</summary>
-    private static async Task MeasureStoreAsync(BenchContext context, string store, string label, ITaskStore subject)
+    /// <summary>
+    /// The overview's three store reads, each alone (medians of 20 wall times), and for an in-process store their CPU
+    /// time together: on a busy machine a wall time includes the wait for a core, a CPU time does not.
+    /// </summary>
+    private static async Task MeasureStoreAsync(BenchContext context, string store, string label, ITaskStore subject, bool inProcess)
     {
         await using (subject)
         {
@@ -65,6 +73,84 @@ internal sealed class DashboardWorkload : IWorkload
             report.Add("dashboard", $"{store}, {label} tasks: counts per queue and state", byQueue, "ms");
             report.Add("dashboard", $"{store}, {label} tasks: finished per minute, last hour", histogram, "ms");
             report.Add("dashboard", $"{store}, {label} tasks: the overview's store reads together", byState + byQueue + histogram, "ms");
+            if (inProcess && await CpuPerRunAsync(Environment.ProcessId, 50, async () =>
+            {
+                await subject.TasksCountByStateAsync(CancellationToken.None);
+                await subject.TasksCountByQueueAsync(CancellationToken.None);
+                await subject.TasksFinishedHistogramAsync(new TasksFinishedHistogramParams(since, TimeSpan.FromMinutes(1)), CancellationToken.None);
+            }) is { } cpu)
+            {
+                report.Add("dashboard", $"{store}, {label} tasks: the overview's store reads, CPU", cpu, "ms");
+            }
+        }
+    }
+
+    /// <summary>The CPU the PostgreSQL backend spends on the overview's three statements, run on a connection of our own.</summary>
+    private static async Task<double?> PostgresCpuAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var pid = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        var backend = (int)(await pid.ExecuteScalarAsync())!;
+        var since = new TasksFinishedHistogramParams(DateTimeOffset.UtcNow.AddMinutes(-59), TimeSpan.FromMinutes(1)).SinceMinute;
+        return await CpuPerRunAsync(backend, 50, async () =>
+        {
+            foreach (var sql in new[] { PostgresTaskStore.CountByStateSql, PostgresTaskStore.CountByQueueSql, PostgresTaskStore.ThroughputSql })
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                if (sql.Contains("@since", StringComparison.Ordinal))
+                {
+                    command.Parameters.AddWithValue("since", since);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once to warm up, then <paramref name="runs"/> times, and returns the CPU time
+    /// process <paramref name="pid"/> spent per run (all its threads, from /proc/PID/task/*/schedstat, in nanoseconds);
+    /// null where the kernel does not say.
+    /// </summary>
+    private static async Task<double?> CpuPerRunAsync(int pid, int runs, Func<Task> action)
+    {
+        await action();
+        if (CpuNanoseconds(pid) is not { } before)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < runs; i++)
+        {
+            await action();
+        }
+
+        return (CpuNanoseconds(pid) - before) / 1e6 / runs;
+    }
+
+    private static long? CpuNanoseconds(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").Sum(thread =>
+            {
+                try
+                {
+                    return long.Parse(File.ReadAllText(Path.Combine(thread, "schedstat")).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    return 0; // The thread ended in between.
+                }
+            });
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
