@@ -20,6 +20,7 @@ IWorkload[] workloads =
     new PickupWorkload(),
     new StopWorkload(),
     new ScaleWorkload(),
+    new DashboardWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))

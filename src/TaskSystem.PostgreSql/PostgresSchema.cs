@@ -62,6 +62,15 @@ internal static class PostgresSchema
             busy integer NOT NULL
         );
         """,
+
+        // 2: counting without reading history. The (state, id) index also carries the queue, so unfinished tasks are
+        // counted per queue from the index alone, not from their rows (which lie anywhere in the table); listing by state
+        // still walks it by id. Finished tasks are counted by counters the database keeps itself (PostgresCounters), so
+        // that every writer is counted: any node, of any version.
+        """
+        DROP INDEX tasksystem_tasks_state;
+        CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id) INCLUDE (queue);
+        """ + PostgresCounters.Migration,
     ];
 
     public static int LatestVersion => Migrations.Length;

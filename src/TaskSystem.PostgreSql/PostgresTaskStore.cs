@@ -100,27 +100,9 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             return await ReadTasksAsync(command, token).ConfigureAwait(false);
         }, cancellationToken);
 
-    public Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken) =>
-        _database.ReadAsync<IReadOnlyDictionary<TaskState, long>>(async (connection, token) =>
-        {
-            var counts = TaskStates.All.ToDictionary(state => state, _ => 0L);
-            await using var command = new NpgsqlCommand("SELECT state, COUNT(*) FROM tasksystem_tasks GROUP BY state", connection);
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            while (await reader.ReadAsync(token).ConfigureAwait(false))
-            {
-                counts[ParseState(reader.GetString(0))] = reader.GetInt64(1);
-            }
-
-            return counts;
-        }, cancellationToken);
-
-    public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
-        CountQueueStatesAsync("SELECT queue, state, COUNT(*) FROM tasksystem_tasks GROUP BY queue, state ORDER BY queue, state", cancellationToken);
-
     /// <summary>Only unfinished states: the cost follows the queue, not the history.</summary>
     public Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken) =>
-        CountQueueStatesAsync(
-            "SELECT queue, state, COUNT(*) FROM tasksystem_tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state", cancellationToken);
+        CountQueueStatesAsync($"SELECT queue, state, COUNT(*) FROM tasksystem_tasks WHERE {Unfinished} GROUP BY queue, state", cancellationToken);
 
     /// <summary>Runs a query of (queue, state, count) rows.</summary>
     private Task<IReadOnlyList<QueueStateCount>> CountQueueStatesAsync(string sql, CancellationToken cancellationToken) =>
@@ -135,28 +117,6 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
             }
 
             return counts;
-        }, cancellationToken);
-
-    public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
-        _database.ReadAsync<IReadOnlyList<FinishedBucket>>(async (connection, token) =>
-        {
-            // Buckets start at multiples of the width since the Unix epoch, in milliseconds, as on every store.
-            await using var command = new NpgsqlCommand("""
-                SELECT (floor(extract(epoch FROM finished_at) * 1000)::bigint / @bucket) * @bucket AS start, state, COUNT(*)
-                FROM tasksystem_tasks
-                WHERE finished_at IS NOT NULL AND finished_at >= @since
-                GROUP BY start, state ORDER BY start, state
-                """, connection)
-                .Bind("bucket", Math.Max(1L, (long)parameters.Bucket.TotalMilliseconds))
-                .Bind("since", Utc(parameters.Since));
-            var buckets = new List<FinishedBucket>();
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            while (await reader.ReadAsync(token).ConfigureAwait(false))
-            {
-                buckets.Add(new FinishedBucket(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), ParseState(reader.GetString(1)), reader.GetInt64(2)));
-            }
-
-            return buckets;
         }, cancellationToken);
 
     public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>

@@ -8,7 +8,9 @@ namespace TaskSystem.AspNetCore.Dashboard;
 /// <summary>
 /// Fans the watcher's events out to every open stream. An event is serialized once, as a complete SSE frame, and
 /// shared. Each subscriber holds at most the latest event of each name: every event carries a full snapshot, so a
-/// slow client that misses one loses nothing but an intermediate state, and its memory stays bounded.
+/// slow client that misses one loses nothing but an intermediate state, and its memory stays bounded. The hub keeps
+/// the latest event of each name sent to everyone, so a stream that opens while others are open gets the current
+/// state at once, without waiting for the watcher (which may be pausing to keep its share of the machine small).
 /// </summary>
 internal sealed class DashboardEventHub
 {
@@ -17,6 +19,8 @@ internal sealed class DashboardEventHub
 
     private readonly Lock _gate = new();
     private readonly HashSet<DashboardSubscriber> _subscribers = [];
+    /// <summary>The data of the latest event of each name sent to everyone, to start new streams with.</summary>
+    private readonly Dictionary<string, string> _latest = new(StringComparer.Ordinal);
     private readonly Channel<bool> _poke = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _lastId;
 
@@ -32,7 +36,11 @@ internal sealed class DashboardEventHub
         }
     }
 
-    /// <summary>A new stream, or null when <see cref="MaxSubscribers"/> are open. It gets the current state at the next tick.</summary>
+    /// <summary>
+    /// A new stream, or null when <see cref="MaxSubscribers"/> are open. It gets the latest <c>stats</c> and
+    /// <c>overview</c> at once (as events of its own, in that order) when the hub has both because other streams are
+    /// open; else the current state at the watcher's next tick.
+    /// </summary>
     public DashboardSubscriber? Subscribe()
     {
         DashboardSubscriber subscriber;
@@ -45,10 +53,25 @@ internal sealed class DashboardEventHub
 
             subscriber = new DashboardSubscriber(this);
             _subscribers.Add(subscriber);
+            if (_latest.TryGetValue("stats", out var stats) && _latest.TryGetValue("overview", out var overview))
+            {
+                subscriber.Offer(Frame("stats", stats));
+                subscriber.Offer(Frame("overview", overview));
+                subscriber.IsNew = false;
+            }
         }
 
         Poke();
         return subscriber;
+    }
+
+    /// <summary>Drops the latest events: nobody watches, so they will age; the next stream waits for fresh ones.</summary>
+    public void Forget()
+    {
+        lock (_gate)
+        {
+            _latest.Clear();
+        }
     }
 
     internal void Remove(DashboardSubscriber subscriber)
@@ -102,15 +125,29 @@ internal sealed class DashboardEventHub
         }
     }
 
+    /// <summary>A complete SSE frame with the next id; called under the lock.</summary>
+    private DashboardEvent Frame(string name, string json) =>
+        new(name, Encoding.UTF8.GetBytes($"id: {++_lastId}\nevent: {name}\ndata: {json}\n\n"));
+
     /// <summary>Serializes an event once and offers it to <paramref name="to"/>, or to every stream when null.</summary>
     public void Publish<T>(string name, T data, JsonTypeInfo<T> type, IReadOnlyList<DashboardSubscriber>? to = null)
     {
-        var id = Interlocked.Increment(ref _lastId);
-        var frame = new DashboardEvent(name, Encoding.UTF8.GetBytes($"id: {id}\nevent: {name}\ndata: {JsonSerializer.Serialize(data, type)}\n\n"));
+        var json = JsonSerializer.Serialize(data, type);
+        DashboardEvent frame;
         List<DashboardSubscriber> targets;
         lock (_gate)
         {
-            targets = to is null ? [.. _subscribers] : [.. to];
+            // Ids are taken under the lock, so every stream sees them increase, new streams' first events included.
+            frame = Frame(name, json);
+            if (to is null)
+            {
+                _latest[name] = json;
+                targets = [.. _subscribers];
+            }
+            else
+            {
+                targets = [.. to];
+            }
         }
 
         foreach (var subscriber in targets)

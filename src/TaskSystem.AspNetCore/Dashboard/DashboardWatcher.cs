@@ -9,7 +9,10 @@ namespace TaskSystem.AspNetCore.Dashboard;
 /// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="DashboardTimings.OverviewInterval"/>
 /// while things change and at least every <see cref="DashboardTimings.OverviewRefresh"/>. With no stream open it reads nothing.
 /// Both intervals stretch with the cost of their reads, so that on a huge store the watcher still uses a small,
-/// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost.
+/// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost. The costs are followed
+/// rather than taken as measured: a read counts at most twice the previous estimate, so one slow read (the first one
+/// compiles the code; a pause of the collector; a machine busy with other work) cannot stop the dashboards for seconds,
+/// while a store that really got slower is followed within a few ticks.
 /// </summary>
 internal sealed class DashboardWatcher(
     DashboardEventHub hub, DashboardQueries queries, DashboardTimings timings, TimeProvider time, ILogger<DashboardWatcher> logger)
@@ -23,12 +26,23 @@ internal sealed class DashboardWatcher(
 
     private static readonly TimeSpan IdleWait = TimeSpan.FromMinutes(1);
 
+    /// <summary>Where cost estimates start, and their floor: a cheap read.</summary>
+    private static readonly TimeSpan CheapRead = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The new estimate of a read's cost: the measured one, but at most twice the previous estimate, and at least <see cref="CheapRead"/>.</summary>
+    internal static TimeSpan Follow(TimeSpan estimate, TimeSpan measured)
+    {
+        var bounded = measured < estimate * 2 ? measured : estimate * 2;
+        return bounded > CheapRead ? bounded : CheapRead;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         StatsResponse? stats = null;
         OverviewResponse? overview = null;
         var overviewAt = 0L;
-        var overviewCost = TimeSpan.Zero;
+        var overviewCost = CheapRead;
+        var tickCost = CheapRead;
         var overviewStale = true;
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -38,6 +52,7 @@ internal sealed class DashboardWatcher(
                 // Nobody watches: forget what was seen, so the next stream gets fresh figures.
                 stats = null;
                 overview = null;
+                hub.Forget();
                 await hub.WaitForPokeAsync(IdleWait, time, stoppingToken);
                 continue;
             }
@@ -65,7 +80,7 @@ internal sealed class DashboardWatcher(
                     var overviewStarted = time.GetTimestamp();
                     overview = await queries.ReadOverviewAsync(current, stoppingToken);
                     overviewAt = time.GetTimestamp();
-                    overviewCost = time.GetElapsedTime(overviewStarted);
+                    overviewCost = Follow(overviewCost, time.GetElapsedTime(overviewStarted));
                     overviewStale = false;
                     hub.Publish("overview", overview, ApiJsonContext.Default.OverviewResponse);
                 }
@@ -90,8 +105,8 @@ internal sealed class DashboardWatcher(
                 }
             }
 
-            var cost = time.GetElapsedTime(started);
-            var pause = cost * LoadFactor > MinTickGap ? cost * LoadFactor : MinTickGap;
+            tickCost = Follow(tickCost, time.GetElapsedTime(started));
+            var pause = tickCost * LoadFactor > MinTickGap ? tickCost * LoadFactor : MinTickGap;
             await Task.Delay(pause, time, stoppingToken);
             if (timings.Tick > pause)
             {

@@ -24,6 +24,13 @@ internal sealed class ServerOptions
     /// <summary>Requests a client may make at once above its average. Default 0: one second's worth (<see cref="RateLimitPerSecond"/>).</summary>
     public int RateLimitBurst { get; set; }
 
+    /// <summary>
+    /// When keys are set, requests per second each IP address may make without a valid one (none, or a wrong one), on
+    /// average, with bursts of twice that; past it they get 429 with <c>Retry-After</c>. Requests with a valid key never
+    /// count against it. Default 10; 0 turns it off.
+    /// </summary>
+    public int AnonymousRateLimitPerSecond { get; set; } = 10;
+
     /// <summary>The shortest key accepted: a key is a secret, not a password to remember.</summary>
     public const int MinKeyLength = 16;
 
@@ -32,4 +39,7 @@ internal sealed class ServerOptions
     public bool RateLimited => RateLimitPerSecond > 0;
 
     public int EffectiveBurst => RateLimitBurst > 0 ? RateLimitBurst : RateLimitPerSecond;
+
+    /// <summary>Requests without a valid key are limited: keys are set (without them, no request has one) and the limit is on.</summary>
+    public bool AnonymousRateLimited => KeysRequired && AnonymousRateLimitPerSecond > 0;
 }

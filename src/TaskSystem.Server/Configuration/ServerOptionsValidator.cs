@@ -33,6 +33,11 @@ internal sealed class ServerOptionsValidator(IConfiguration configuration) : IVa
             errors.Add($"TaskSystem:RateLimitBurst must be 0 (one second's worth) or more (got {options.RateLimitBurst}).");
         }
 
+        if (options.AnonymousRateLimitPerSecond < 0)
+        {
+            errors.Add($"TaskSystem:AnonymousRateLimitPerSecond must be 0 (no limit) or more (got {options.AnonymousRateLimitPerSecond}).");
+        }
+
         if (!options.KeysRequired && !options.AllowAnonymous)
         {
             var exposed = ListenAddresses.Read(configuration).Where(address => !ListenAddresses.IsLoopback(address)).ToList();

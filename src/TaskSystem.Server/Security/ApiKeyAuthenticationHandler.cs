@@ -8,11 +8,12 @@ namespace TaskSystem.Server.Security;
 
 /// <summary>
 /// <c>Authorization: Bearer KEY</c> against <c>TaskSystem:ApiKeys</c>. The challenge is a 401 problem+json with
-/// <c>WWW-Authenticate: Bearer</c> (RFC 6750). Neither a key nor any part of one is ever logged or echoed.
+/// <c>WWW-Authenticate: Bearer</c> (RFC 6750). Neither a key nor any part of one is ever logged or echoed, and a
+/// failure is logged at Debug only (<see cref="DebugLevelLoggerFactory"/>): strangers must not be able to fill the log.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
+    DebugLevelLoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyRing keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)

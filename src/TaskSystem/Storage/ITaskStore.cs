@@ -26,10 +26,17 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>A page of tasks, newest (highest id) first.</summary>
     Task<IReadOnlyList<TaskRecord>> TasksListAsync(TasksListParams parameters, CancellationToken cancellationToken);
 
-    /// <summary>How many tasks are in each state.</summary>
+    /// <summary>
+    /// How many tasks are in each state, exact, from one snapshot. Its cost follows the unfinished tasks, never the
+    /// finished ones: those are counted by counters that every write moving a task into or out of a final state
+    /// (an outcome, a stop, a retry, a rescue, retention) keeps in its own transaction. Dashboards read it twice a second.
+    /// </summary>
     Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken);
 
-    /// <summary>How many tasks each queue has in each state (only non-zero counts).</summary>
+    /// <summary>
+    /// How many tasks each queue has in each state (only non-zero counts), exact, from one snapshot. Like
+    /// <see cref="TasksCountByStateAsync"/>, its cost follows the unfinished tasks (counted from an index that holds their queue).
+    /// </summary>
     Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -39,7 +46,12 @@ public interface ITaskStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken);
 
-    /// <summary>How many tasks reached each final state per time bucket since a time (for throughput charts).</summary>
+    /// <summary>
+    /// How many tasks are in each final state per bucket of their finish time, in whole minutes since a time (for
+    /// throughput charts), from per-minute counters kept in the same transactions as the changes (a retried or deleted
+    /// task leaves its minute). The counters keep the last <see cref="TasksFinishedHistogramParams.MinutesKept"/>
+    /// minutes up to the newest finish (older ones may be gone); the cost is bounded by that, whatever the number of tasks.
+    /// </summary>
     Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken);
 
     /// <summary>

@@ -142,9 +142,40 @@ public sealed record HeldClaim(long Id, long ClaimId);
 public sealed record QueueStateCount(string Queue, TaskState State, long Count);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksFinishedHistogramAsync"/>.</summary>
-/// <param name="Since">Only tasks finished at or after this time.</param>
-/// <param name="Bucket">The width of a bucket; buckets start at multiples of it since the Unix epoch.</param>
-public sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan Bucket);
+/// <param name="Since">Only the minutes that start at or after this time.</param>
+/// <param name="Bucket">
+/// The width of a bucket, a whole number of minutes (the counters keep minutes); buckets start at multiples of it
+/// since the Unix epoch.
+/// </param>
+public sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan Bucket)
+{
+    /// <summary>How far back the counters behind the histogram go: the last 120 minutes.</summary>
+    public const int MinutesKept = 120;
+
+    private const long MsPerMinute = 60_000;
+
+    /// <summary>The width of a bucket.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a whole number of minutes.</exception>
+    public TimeSpan Bucket { get; init; } = Bucket >= TimeSpan.FromMinutes(1) && Bucket.Ticks % TimeSpan.TicksPerMinute == 0
+        ? Bucket
+        : throw new ArgumentOutOfRangeException(nameof(Bucket), Bucket, "A throughput bucket is a whole number of minutes.");
+
+    /// <summary>The first minute (since the Unix epoch) that counts: the first one starting at or after <see cref="Since"/>.</summary>
+    internal long SinceMinute => (long)Math.Ceiling(Since.ToUnixTimeMilliseconds() / (double)MsPerMinute);
+
+    /// <summary>Sums the kept minutes into buckets, in time then state order.</summary>
+    internal IReadOnlyList<FinishedBucket> Fold(IEnumerable<(long Minute, TaskState State, long Count)> minutes)
+    {
+        var width = Bucket.Ticks / TimeSpan.TicksPerMinute;
+        return [.. minutes
+            .Where(m => m.Minute >= SinceMinute && m.Count != 0)
+            .GroupBy(m => (Start: m.Minute / width * width, m.State))
+            .Select(g => new FinishedBucket(DateTimeOffset.FromUnixTimeMilliseconds(g.Key.Start * MsPerMinute), g.Key.State, g.Sum(m => m.Count)))
+            .Where(b => b.Count != 0)
+            .OrderBy(b => b.Start)
+            .ThenBy(b => b.State)];
+    }
+}
 
 /// <summary>How many tasks reached a final state in one bucket of time.</summary>
 public sealed record FinishedBucket(DateTimeOffset Start, TaskState State, long Count);

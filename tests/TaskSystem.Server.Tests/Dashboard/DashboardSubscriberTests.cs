@@ -32,6 +32,46 @@ public sealed class DashboardSubscriberTests
     }
 
     [Fact]
+    public void Subscribe_WhileOthersWatch_GetsTheLatestStatsThenOverviewAtOnce_WithIdsThatKeepIncreasing()
+    {
+        var hub = new DashboardEventHub();
+        using var first = hub.Subscribe()!;
+        hub.Publish("stats", Stats(1), StatsType);
+        hub.Publish("overview", Stats(2), StatsType);
+        hub.Publish("stats", Stats(3), StatsType);
+        hub.Publish("stats", Stats(99), StatsType, to: [first]);
+
+        using var second = hub.Subscribe()!;
+
+        var pending = second.Take().Select(e => System.Text.Encoding.UTF8.GetString(e.Frame)).ToList();
+        Assert.Equal(2, pending.Count);
+        Assert.StartsWith("id: 5\nevent: stats\n", pending[0], StringComparison.Ordinal);
+        Assert.Contains("\"newestId\":3", pending[0], StringComparison.Ordinal);
+        Assert.StartsWith("id: 6\nevent: overview\n", pending[1], StringComparison.Ordinal);
+        Assert.False(second.IsNew);
+    }
+
+    [Fact]
+    public void Subscribe_AfterTheWatcherForgot_OrBeforeAnOverview_WaitsForTheNextTick()
+    {
+        var hub = new DashboardEventHub();
+        using (hub.Subscribe())
+        {
+            hub.Publish("stats", Stats(1), StatsType);
+            using var beforeOverview = hub.Subscribe()!;
+            Assert.Empty(beforeOverview.Take());
+            Assert.True(beforeOverview.IsNew);
+            hub.Publish("overview", Stats(1), StatsType);
+        }
+
+        hub.Forget();
+        using var later = hub.Subscribe()!;
+
+        Assert.Empty(later.Take());
+        Assert.True(later.IsNew);
+    }
+
+    [Fact]
     public void Subscribe_PastTheLimit_IsRefused_AndADisposedStreamFreesItsPlace()
     {
         var hub = new DashboardEventHub();

@@ -5,6 +5,24 @@ namespace TaskSystem.Storage.Sqlite;
 /// <summary>Versioned migrations, applied in order, each in its own transaction.</summary>
 internal static class SqliteSchema
 {
+    /// <summary>
+    /// Fills the counters of migration 3 from the rows: what they would hold had they been kept all along (the ring
+    /// from the finish times of the last two hours before the newest). Only a database written without this store
+    /// (the migration itself, or test data inserted by hand) needs it. Declared before the migrations, which use it:
+    /// static fields are set in the order they are written.
+    /// </summary>
+    internal static readonly string RecountSql = $"""
+        DELETE FROM task_counts;
+        INSERT INTO task_counts (queue, state, count)
+            SELECT queue, state, COUNT(*) FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') GROUP BY queue, state;
+        DELETE FROM task_throughput;
+        INSERT INTO task_throughput (slot, state, minute, count)
+            SELECT (finished_at / 60000) % {TasksFinishedHistogramParams.MinutesKept}, state, finished_at / 60000, COUNT(*) FROM tasks
+            WHERE finished_at IS NOT NULL AND state IN ('succeeded', 'failed', 'cancelled')
+              AND finished_at >= ((SELECT MAX(finished_at) FROM tasks WHERE finished_at IS NOT NULL) / 60000 - {TasksFinishedHistogramParams.MinutesKept - 1}) * 60000
+            GROUP BY finished_at / 60000, state;
+        """;
+
     private static readonly string[] Migrations =
     [
         // 1: tasks and nodes.
@@ -52,7 +70,33 @@ internal static class SqliteSchema
         """
         CREATE INDEX tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
         """,
+
+        // 3: counting without reading history (SqliteTaskStore.Counts.cs). The (state, id) index also carries the queue,
+        // so unfinished tasks are counted per queue from the index alone, never from their rows (which lie anywhere in
+        // the table); listing by state still walks it by id. Counters of finished tasks, which every write that moves a
+        // task into or out of a final state updates in its own transaction: task_counts per queue and final state;
+        // task_throughput, tasks that reached each final state per minute, a ring of one slot per minute of the last two
+        // hours (slot = minute % 120).
+        $"""
+        DROP INDEX tasks_state;
+        CREATE INDEX tasks_state ON tasks (state, id, queue);
+        CREATE TABLE task_counts (
+            queue TEXT NOT NULL,
+            state TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (queue, state)
+        ) WITHOUT ROWID;
+        CREATE TABLE task_throughput (
+            slot INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            minute INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (slot, state)
+        ) WITHOUT ROWID;
+        {RecountSql}
+        """,
     ];
+
 
     public static int LatestVersion => Migrations.Length;
 

@@ -228,28 +228,10 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         return ReadTasks(command);
     }
 
-    public Task<IReadOnlyDictionary<TaskState, long>> TasksCountByStateAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyDictionary<TaskState, long>>(connection =>
-        {
-            var counts = TaskStates.All.ToDictionary(state => state, _ => 0L);
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT state, COUNT(*) FROM tasks GROUP BY state";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                counts[ParseState(reader.GetString(0))] = reader.GetInt64(1);
-            }
-
-            return counts;
-        }, cancellationToken);
-
-    public Task<IReadOnlyList<QueueStateCount>> TasksCountByQueueAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<QueueStateCount>>(connection => CountQueueStates(connection, "SELECT queue, state, COUNT(*) FROM tasks GROUP BY queue, state ORDER BY queue, state"), cancellationToken);
-
     /// <summary>Walks the (state, id) index over the three unfinished states only: finished rows are never read.</summary>
     public Task<IReadOnlyList<QueueStateCount>> TasksCountUnfinishedAsync(CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<QueueStateCount>>(connection => CountQueueStates(connection,
-            "SELECT queue, state, COUNT(*) FROM tasks WHERE state IN ('queued', 'scheduled', 'running') GROUP BY queue, state"), cancellationToken);
+            $"SELECT queue, state, COUNT(*) FROM tasks WHERE {Unfinished} GROUP BY queue, state"), cancellationToken);
 
     /// <summary>Runs a query of (queue, state, count) rows.</summary>
     private static List<QueueStateCount> CountQueueStates(SqliteConnection connection, string sql)
@@ -266,39 +248,34 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         return counts;
     }
 
-    public Task<IReadOnlyList<FinishedBucket>> TasksFinishedHistogramAsync(TasksFinishedHistogramParams parameters, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<FinishedBucket>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                SELECT (finished_at / $bucket) * $bucket AS start, state, COUNT(*) FROM tasks
-                WHERE finished_at IS NOT NULL AND finished_at >= $since
-                GROUP BY start, state ORDER BY start, state
-                """;
-            command.Bind("$bucket", Math.Max(1L, (long)parameters.Bucket.TotalMilliseconds)).Bind("$since", Ms(parameters.Since));
-            var buckets = new List<FinishedBucket>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                buckets.Add(new FinishedBucket(Time(reader.GetInt64(0)), ParseState(reader.GetString(1)), reader.GetInt64(2)));
-            }
-
-            return buckets;
-        }, cancellationToken);
-
     // The unary + keeps SQLite off the (state, id) index, which would walk every finished row when none is old
     // enough: the tasks_finished index reads only the rows older than the cutoff.
     public Task<int> TasksDeleteFinishedAsync(TasksDeleteFinishedParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync(context => context.Command("""
+        WriteAsync(context =>
+        {
+            var counts = new FinishedCounts();
+            var deleted = 0;
+            using (var reader = context.Command("""
                 DELETE FROM tasks WHERE id IN (
                     SELECT id FROM tasks
                     WHERE finished_at IS NOT NULL AND finished_at < $before AND +state IN ('succeeded', 'failed', 'cancelled')
                     LIMIT $limit)
+                RETURNING queue, state, finished_at
                 """)
                 .Bind("$before", Ms(parameters.FinishedBefore))
                 .Bind("$limit", parameters.Limit)
-                .ExecuteNonQuery(),
-            cancellationToken, singleStatement: true);
+                .ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    counts.Left(reader.GetString(0), reader.GetString(1), reader.GetInt64(2));
+                    deleted++;
+                }
+            }
+
+            counts.Write(context);
+            return deleted;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<TaskRecord>> TasksClaimAsync(TasksClaimParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<TaskRecord>>(context =>
@@ -384,6 +361,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 }
             }
 
+            CountCompleted(context, parameters.Completions.Where((_, i) => applied[i]).Select(c => c.Id));
             return applied;
         }, cancellationToken, singleStatement: false);
 
@@ -459,6 +437,9 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
             if (cancelled is not null)
             {
+                var counts = new FinishedCounts();
+                counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
+                counts.Write(context);
                 return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
             }
 
@@ -483,6 +464,8 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
         WriteAsync(context =>
         {
+            // The state it leaves, for the counters (this writer is the only one: nothing changes it in between).
+            var before = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
             var queued = ReadSingleTask(context.Command($"""
                 UPDATE tasks SET state = 'queued', attempt = 0, run_at = $now, started_at = NULL, finished_at = NULL,
                     result = NULL, error = NULL, stop_requested = 0, claim_id = NULL, lease_expires_at = NULL
@@ -491,18 +474,21 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
             if (queued is not null)
             {
+                var counts = new FinishedCounts();
+                counts.Left(before!.Queue, before.State.ToWire(), before.FinishedAt is { } finished ? Ms(finished) : null);
+                counts.Write(context);
                 return new TaskRetryResult(RetryOutcome.Queued, queued);
             }
 
-            var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
-            return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+            return new TaskRetryResult(before is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, before);
         }, cancellationToken, durable: true);
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<RescuedTask>>(context =>
         {
             var rescued = new List<RescuedTask>();
-            using var reader = context.Command("""
+            var counts = new FinishedCounts();
+            using (var reader = context.Command("""
                 UPDATE tasks SET
                     state = CASE WHEN stop_requested THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
                     finished_at = CASE WHEN stop_requested OR attempt >= max_attempts THEN $now ELSE NULL END,
@@ -516,21 +502,25 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                     SELECT id FROM tasks
                     WHERE state = 'running' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
                     LIMIT $limit)
-                RETURNING id, node, state
+                RETURNING id, node, state, queue
                 """)
                 .Bind("$now", Ms(parameters.Now))
                 .Bind("$rescuer", parameters.Rescuer)
                 .Bind("$all_running", parameters.AllRunning ? 1 : 0)
                 .Bind("$all_of_node", parameters.AllOfNode)
                 .Bind("$limit", parameters.Limit)
-                .ExecuteReader();
-            while (reader.Read())
+                .ExecuteReader())
             {
-                rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
+                while (reader.Read())
+                {
+                    rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
+                    counts.Entered(reader.GetString(3), reader.GetString(2), Ms(parameters.Now));
+                }
             }
 
+            counts.Write(context);
             return rescued;
-        }, cancellationToken, singleStatement: true);
+        }, cancellationToken);
 
     public Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<long>>(connection =>
