@@ -44,6 +44,7 @@ internal static class ServerApplication
         app.UseTaskSystemDashboard();
         app.UseTaskSystemSecurity();
         app.MapTasksApi();
+        app.MapWorkersApi();
         app.MapDashboardApi();
         app.MapHealthApi();
         app.MapMetricsApi();

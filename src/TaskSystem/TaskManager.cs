@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TaskSystem.Configuration;
 using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Storage;
 
@@ -31,6 +32,8 @@ public sealed class TaskManager
     private readonly QueueCounts _counts;
     private readonly TaskMetrics _metrics;
     private readonly StopWaiters _stopWaiters;
+    private readonly ExternalTypes? _externalTypes;
+    private readonly WorkerSignals? _workerSignals;
 
     internal TaskManager(
         ITaskStore store,
@@ -43,7 +46,9 @@ public sealed class TaskManager
         QueueCounts counts,
         TaskMetrics metrics,
         ITaskNotifier? notifier = null,
-        StopWaiters? stopWaiters = null)
+        StopWaiters? stopWaiters = null,
+        ExternalTypes? externalTypes = null,
+        WorkerSignals? workerSignals = null)
     {
         _counts = counts;
         _metrics = metrics;
@@ -56,10 +61,15 @@ public sealed class TaskManager
         _time = time;
         _notifier = notifier;
         _stopWaiters = stopWaiters ?? new StopWaiters();
+        _externalTypes = externalTypes;
+        _workerSignals = workerSignals;
     }
 
     /// <summary>The task types this node has handlers for, sorted.</summary>
     public IReadOnlyList<string> HandlerTypes => _handlers.Types;
+
+    /// <summary>The task types external workers run, as declared in <see cref="TaskSystemOptions.ExternalTypes"/> (<c>*</c> for any), sorted.</summary>
+    public IReadOnlyList<string> ExternalTypes => _externalTypes?.Declared ?? [];
 
     /// <summary>The name of this node.</summary>
     public string NodeName => _options.NodeName;
@@ -203,6 +213,12 @@ public sealed class TaskManager
     {
         var deadline = _time.GetTimestamp();
         var wait = _options.StopGracePeriod + TimeSpan.FromSeconds(2);
+        if (ExternalHolder.IsExternal(task.Node))
+        {
+            // An external worker learns of the stop from its heartbeat: answer the one waiting here at once.
+            _workerSignals?.Stops.Signal(task.Id);
+        }
+
         if (task.Node == _options.NodeName)
         {
             var execution = _running.RequestStop(task.Id, task.ClaimId);
@@ -303,10 +319,12 @@ public sealed class TaskManager
         if (runAt is { } at && at > _time.GetUtcNow())
         {
             _wake.WakeAt(at);
+            _workerSignals?.TasksReadyAt(at);
         }
         else
         {
             _wake.Set();
+            _workerSignals?.TasksReady();
         }
     }
 
@@ -317,10 +335,11 @@ public sealed class TaskManager
             throw new TaskValidationException("type", "type is required: the name of a registered handler.");
         }
 
-        if (!_handlers.Contains(request.Type))
+        if (!_handlers.Contains(request.Type) && _externalTypes?.Accepts(request.Type) != true)
         {
             var known = _handlers.Types.Count == 0 ? "none" : string.Join(", ", _handlers.Types);
-            throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}.");
+            var external = _externalTypes is { Declared.Count: > 0 } ? $"; types for external workers (TaskSystem:ExternalTypes): {string.Join(", ", _externalTypes.Declared)}" : "";
+            throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}{external}.");
         }
 
         var payload = request.Payload ?? EmptyObject;

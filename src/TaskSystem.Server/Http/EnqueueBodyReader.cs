@@ -181,7 +181,7 @@ internal static class EnqueueBodyReader
     /// True when a name or string cannot be read as text (an escaped lone surrogate): the parser accepts it, but
     /// reading it throws, so it must be refused here rather than fail later as a 500. Only bodies with escapes pay.
     /// </summary>
-    private static bool HasUnreadableString(JsonElement element)
+    internal static bool HasUnreadableString(JsonElement element)
     {
         try
         {

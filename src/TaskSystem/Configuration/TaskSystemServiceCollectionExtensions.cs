@@ -7,6 +7,7 @@ using TaskSystem;
 using TaskSystem.Configuration;
 using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Maintenance;
 using TaskSystem.Storage;
@@ -79,6 +80,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<SignalHandler>();
         services.AddSingleton<TaskEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());
+        services.AddExternalWorkers();
         services.AddSingleton(sp => new TaskManager(
             sp.GetRequiredService<ITaskStore>(),
             sp.GetRequiredService<HandlerRegistry>(),
@@ -90,7 +92,9 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<QueueCounts>(),
             sp.GetRequiredService<TaskMetrics>(),
             sp.GetRequiredService<ITaskStore>() as ITaskNotifier,
-            sp.GetRequiredService<StopWaiters>()));
+            sp.GetRequiredService<StopWaiters>(),
+            sp.GetRequiredService<ExternalTypes>(),
+            sp.GetRequiredService<WorkerSignals>()));
         return new TaskSystemBuilder(services);
     }
 

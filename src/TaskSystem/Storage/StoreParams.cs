@@ -67,7 +67,14 @@ public sealed record TaskCompletion(
     DateTimeOffset? RunAt = null);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksCompleteAsync"/>.</summary>
-public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions);
+public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions)
+{
+    /// <summary>
+    /// The caller answers someone outside the process once the outcomes are written (an external worker): they must
+    /// be durable (fsync'd) first, as an accepted task is. The engine's own outcomes need not be.
+    /// </summary>
+    public bool Durable { get; init; }
+}
 
 /// <summary>Parameters of <see cref="ITaskStore.TaskCancelAsync"/>.</summary>
 public sealed record TaskCancelParams(long Id, DateTimeOffset Now);
@@ -106,7 +113,11 @@ public sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
 /// <param name="Limit">At most this many per call.</param>
 public sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
 {
-    /// <summary>Take every running task whatever its lease: recovery at start of a single-process store.</summary>
+    /// <summary>
+    /// Take every running task a node ran, whatever its lease: recovery at start of a single-process store. Tasks an
+    /// external worker holds are left alone: the worker lives in another process and may still run them; their
+    /// leases expire on their own.
+    /// </summary>
     public bool AllRunning { get; init; }
 
     /// <summary>Take every running task of this node whatever its lease: recovery at start after a crash.</summary>
