@@ -19,6 +19,7 @@ IWorkload[] workloads =
     new PickupWorkload(),
     new StopWorkload(),
     new ScaleWorkload(),
+    new WorkersWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))

@@ -139,7 +139,8 @@ internal sealed class ExternalTasks(
             return new ReportAnswer(TaskState.Succeeded, null, null);
         }
 
-        return new ReportAnswer(null, null, await RefuseAsync(id, token, reported: TaskState.Succeeded, cancellationToken).ConfigureAwait(false));
+        var refused = await RefuseAsync(id, token, reported: TaskState.Succeeded, cancellationToken).ConfigureAwait(false);
+        return new ReportAnswer(refused is null ? TaskState.Succeeded : null, null, refused);
     }
 
     /// <summary>

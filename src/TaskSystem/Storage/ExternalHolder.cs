@@ -4,7 +4,8 @@ namespace TaskSystem.Storage;
 /// How a task held by an external worker reads in the store: its <c>node</c> is <c>worker:</c> and the worker's name,
 /// and its <c>claim_id</c> is the worker's lease token. So the one fence of every transition (state, node, claim)
 /// guards external workers exactly as it guards nodes. No node may take a name with this prefix (checked at start),
-/// so a node's heartbeat, stop poll or recovery never touches a task an external worker holds.
+/// so a node's heartbeat, stop poll or recovery never touches a task an external worker holds. (The stores' SQL
+/// spells the prefix too: <c>worker:</c>.)
 /// </summary>
 internal static class ExternalHolder
 {

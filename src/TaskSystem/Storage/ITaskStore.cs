@@ -74,7 +74,9 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>
     /// Takes back running tasks whose owner is gone: those whose lease expired (never the caller's own), or,
     /// at start, every running task of the given node. A task with a stop request becomes cancelled; one out
-    /// of attempts becomes failed; the rest go back to the queue (the interrupted attempt counts).
+    /// of attempts becomes failed; the rest go back to the queue (the interrupted attempt counts). Tasks external
+    /// workers hold are never taken here, whatever their lease: the worker lives in another process and may still run
+    /// them; <see cref="TasksRescueExternalAsync"/> takes them back once their lease runs out.
     /// </summary>
     Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken);
 

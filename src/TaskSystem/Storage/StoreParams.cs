@@ -113,11 +113,7 @@ public sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
 /// <param name="Limit">At most this many per call.</param>
 public sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
 {
-    /// <summary>
-    /// Take every running task a node ran, whatever its lease: recovery at start of a single-process store. Tasks an
-    /// external worker holds are left alone: the worker lives in another process and may still run them; their
-    /// leases expire on their own.
-    /// </summary>
+    /// <summary>Take every running task whatever its lease: recovery at start of a single-process store.</summary>
     public bool AllRunning { get; init; }
 
     /// <summary>Take every running task of this node whatever its lease: recovery at start after a crash.</summary>

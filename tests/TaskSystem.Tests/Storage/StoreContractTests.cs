@@ -6,7 +6,7 @@ namespace TaskSystem.Tests.Storage;
 /// The behaviour every store must have. Each database gets a subclass that says how to make a fresh store;
 /// a store change extends this suite, so SQLite and PostgreSQL can never drift apart.
 /// </summary>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
     protected static readonly string[] AllTypes = ["a", "b"];

@@ -495,7 +495,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                     lease_expires_at = NULL
                 WHERE id IN (
                     SELECT id FROM tasks
-                    WHERE state = 'running' AND (($all_running = 1 AND node NOT GLOB 'worker:*') OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
+                    WHERE state = 'running' AND node NOT GLOB 'worker:*' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
                     LIMIT $limit)
                 RETURNING id, node, state
                 """)
