@@ -135,6 +135,8 @@ internal sealed class ExternalTasks(
         var completion = new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Succeeded, time.GetUtcNow(), ResultJson: resultJson);
         if (await WriteAsync(completion).ConfigureAwait(false))
         {
+            // A heartbeat still waiting on this task has nothing left to wait for.
+            signals.Stops.Signal(id);
             Log.TaskReportedByWorker(logger, id, token.Worker, "succeeded");
             return new ReportAnswer(TaskState.Succeeded, null, null);
         }
@@ -188,6 +190,8 @@ internal sealed class ExternalTasks(
         {
             signals.TasksReadyAt(runAt);
         }
+
+        signals.Stops.Signal(id);
 
         Log.TaskReportedByWorker(logger, id, token.Worker, state.ToWire());
         return new ReportAnswer(state, completion.RunAt, null);
