@@ -7,13 +7,14 @@
 //
 //     TASKSYSTEM_URL=http://localhost:4000 node samples/workers/node/worker.js
 //
-// Settings come from the environment: TASKSYSTEM_URL, TASKSYSTEM_API_KEY (when the server has keys), WORKER_NAME.
+// Settings come from the environment: TASKSYSTEM_URL, TASKSYSTEM_API_KEY (when the server has keys), WORKER_NAME,
+// LEASE_SECONDS (how long the server waits for a heartbeat before it gives the task to another worker; default 30).
 const { setTimeout: sleep } = require('node:timers/promises');
 
 const SERVER = (process.env.TASKSYSTEM_URL ?? 'http://localhost:4000').replace(/\/$/, '');
 const API_KEY = process.env.TASKSYSTEM_API_KEY;
 const WORKER = process.env.WORKER_NAME ?? `node-${process.pid}`;
-const LEASE_SECONDS = 30;
+const LEASE_SECONDS = Number(process.env.LEASE_SECONDS ?? 30);
 
 /** A failure that another attempt cannot fix: reported with retryable false. */
 class PermanentError extends Error {

@@ -6,7 +6,8 @@ function runs (a heartbeat that also brings a stop back at once), then reports s
 
     TASKSYSTEM_URL=http://localhost:4000 python3 samples/workers/python/worker.py
 
-Settings come from the environment: TASKSYSTEM_URL, TASKSYSTEM_API_KEY (when the server has keys), WORKER_NAME.
+Settings come from the environment: TASKSYSTEM_URL, TASKSYSTEM_API_KEY (when the server has keys), WORKER_NAME,
+LEASE_SECONDS (how long the server waits for a heartbeat before it gives the task to another worker; default 30).
 """
 import json
 import os
@@ -18,7 +19,7 @@ import urllib.request
 SERVER = os.environ.get("TASKSYSTEM_URL", "http://localhost:4000").rstrip("/")
 API_KEY = os.environ.get("TASKSYSTEM_API_KEY")
 WORKER = os.environ.get("WORKER_NAME", f"python-{os.getpid()}")
-LEASE_SECONDS = 30
+LEASE_SECONDS = float(os.environ.get("LEASE_SECONDS", "30"))
 
 
 class Stopped(Exception):

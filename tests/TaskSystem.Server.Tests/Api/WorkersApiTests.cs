@@ -28,8 +28,8 @@ public sealed class WorkersApiTests : IClassFixture<ApiFactory>
         var task = await _client.PostTaskAsync("""{"type": "resize", "payload": {"width": 640}, "queue": "images-api"}""");
 
         var claimed = Assert.Single(await ClaimAsync("""{"worker": "py-1", "types": ["resize"], "queues": ["images-api"], "max": 5, "waitSeconds": 5}"""));
-        var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$"""{"leaseToken": "{{Token(claimed)}}", "leaseSeconds": 60, "progress": {"done": 0.5}}""");
-        var done = await PostAsync($"/tasks/{task.Id()}/complete", $$"""{"leaseToken": "{{Token(claimed)}}", "result": {"path": "/out/1.png"}}""");
+        var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$$"""{"leaseToken": "{{{Token(claimed)}}}", "leaseSeconds": 60, "progress": {"done": 0.5}}""");
+        var done = await PostAsync($"/tasks/{task.Id()}/complete", $$$"""{"leaseToken": "{{{Token(claimed)}}}", "result": {"path": "/out/1.png"}}""");
 
         Assert.Equal((task.Id(), "resize", "images-api", 1, 3), (claimed.Id(), claimed.GetProperty("type").GetString(), claimed.GetProperty("queue").GetString(),
             claimed.GetProperty("attempt").GetInt32(), claimed.GetProperty("maxAttempts").GetInt32()));
