@@ -40,7 +40,11 @@ internal sealed partial class PostgresTaskStore
              ELSE 'interrupted: worker ' || substr(t.node, length('{ExternalHolder.Prefix}') + 1) || ' stopped renewing its lease' END
         """;
 
-    /// <summary>As <see cref="RescueSql"/>, for tasks external workers hold (any node may run it: rows are skipped, not waited for).</summary>
+    /// <summary>
+    /// As <see cref="RescueSql"/>, for tasks external workers hold (any node may run it: rows are skipped, not waited
+    /// for). Tasks put back in the queue wake the other nodes' long-polling workers in the same commit (one signal per
+    /// commit: PostgreSQL folds identical notifications).
+    /// </summary>
     private const string RescueExternalSql = $"""
         WITH picked AS (
             SELECT id FROM tasksystem_tasks
@@ -57,7 +61,10 @@ internal sealed partial class PostgresTaskStore
             lease_expires_at = NULL
         FROM picked WHERE t.id = picked.id
         RETURNING t.id, t.node, t.state, t.stop_requested)
-        SELECT id, node, state, CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END FROM done
+        SELECT id, node, state,
+            CASE WHEN stop_requested THEN pg_notify('{PostgresChannels.Stopped}', id::text)::text END,
+            CASE WHEN state = 'queued' THEN pg_notify('{PostgresChannels.TasksReady}', @node)::text END
+        FROM done
         """;
 
     public Task<IReadOnlyList<TaskRecord>> TasksClaimExternalAsync(TasksClaimExternalParams parameters, CancellationToken cancellationToken) =>
@@ -122,6 +129,7 @@ internal sealed partial class PostgresTaskStore
         _database.WriteAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
         {
             await using var command = new NpgsqlCommand(RescueExternalSql, connection)
+                .Bind("node", _node)
                 .Bind("now", Utc(parameters.Now))
                 .Bind("now_ms", Ms(parameters.Now))
                 .Bind("limit", parameters.Limit);
