@@ -338,7 +338,7 @@ public sealed class TaskManager
         if (!_handlers.Contains(request.Type) && _externalTypes?.Accepts(request.Type) != true)
         {
             var known = _handlers.Types.Count == 0 ? "none" : string.Join(", ", _handlers.Types);
-            var external = _externalTypes is { Declared.Count: > 0 } ? $"; types for external workers (TaskSystem:ExternalTypes): {string.Join(", ", _externalTypes.Declared)}" : "";
+            var external = _externalTypes?.DescribeFor(request.Type) ?? "";
             throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}{external}.");
         }
 

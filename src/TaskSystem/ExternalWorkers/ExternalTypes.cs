@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TaskSystem.Configuration;
 using TaskSystem.Handlers;
 
 namespace TaskSystem.ExternalWorkers;
@@ -31,8 +32,21 @@ internal sealed class ExternalTypes
     /// <summary>True when <c>*</c> is declared.</summary>
     public bool AnyType { get; }
 
-    /// <summary>True when external workers run <paramref name="type"/> here: declared (by name or by <c>*</c>), and no handler runs it.</summary>
-    public bool Accepts(string type) => !_handlers.Contains(type) && (AnyType || _named.Contains(type));
+    /// <summary>True when external workers run <paramref name="type"/> here: declared (by name or by <c>*</c>, then a valid name), and no handler runs it.</summary>
+    public bool Accepts(string type) =>
+        !_handlers.Contains(type) && (_named.Contains(type) || (AnyType && TaskRules.CheckName("a task type", type) is null));
+
+    /// <summary>What an enqueue refused for its type should add about external workers ("" when none are declared).</summary>
+    public string DescribeFor(string type)
+    {
+        if (Declared.Count == 0)
+        {
+            return "";
+        }
+
+        var declared = $"; types for external workers (TaskSystem:ExternalTypes): {string.Join(", ", Declared)}";
+        return AnyType && TaskRules.CheckName("a task type", type) is { } invalid ? $"{declared} ({invalid})" : declared;
+    }
 
     /// <summary>Why an external worker may not claim <paramref name="type"/> here, or null when it may.</summary>
     public string? RefusalFor(string type)
