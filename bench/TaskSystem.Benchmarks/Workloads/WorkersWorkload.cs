@@ -35,7 +35,11 @@ internal sealed class WorkersWorkload : IWorkload
         var inProcess = report.Add("workers", "in-process handlers, 20 workers (same drain)", await InProcessDrainAsync(context, count, 20), "tasks/s");
         foreach (var workers in new[] { 1, 8 })
         {
-            var rate = report.Add("workers", $"external workers over HTTP, {workers} worker{(workers == 1 ? "" : "s")} claiming {ClaimSize}", await DrainAsync(context, count, workers), "tasks/s");
+            var name = $"external workers over HTTP, {workers} worker{(workers == 1 ? "" : "s")} claiming {ClaimSize}";
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var rate = report.Add("workers", name, await DrainAsync(context, count, workers), "tasks/s");
+            report.Add("workers-cpu", $"{name}: CPU per task (server and workers, one process)",
+                (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
             report.Ratio($"workers-{workers}w-vs-inprocess", rate / inProcess, $"{workers} external workers over HTTP ÷ 20 in-process workers, SQLite, same drain");
         }
 

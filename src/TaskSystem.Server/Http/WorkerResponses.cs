@@ -12,13 +12,30 @@ internal sealed record ClaimedTaskResponse(
     string Type,
     string Queue,
     int Priority,
-    JsonElement Payload,
+    RawJson Payload,
     int Attempt,
     int MaxAttempts,
     double TimeoutSeconds,
     DateTimeOffset CreatedAt,
     string LeaseToken,
     DateTimeOffset LeaseExpiresAt);
+
+/// <summary>
+/// JSON text stored by the engine (a payload it checked when it accepted the task), written into an answer as it is:
+/// a claim of a hundred tasks then parses no payload.
+/// </summary>
+[JsonConverter(typeof(RawJsonConverter))]
+internal readonly record struct RawJson(string Text);
+
+/// <summary>Writes <see cref="RawJson"/> verbatim; answers are never read back.</summary>
+internal sealed class RawJsonConverter : JsonConverter<RawJson>
+{
+    public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("RawJson is written, never read.");
+
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Text, skipInputValidation: true);
+}
 
 /// <summary>The answer to a heartbeat: when the lease now ends, and whether the task should stop.</summary>
 internal sealed record HeartbeatResponse(bool StopRequested, DateTimeOffset LeaseExpiresAt);
@@ -32,13 +49,9 @@ internal sealed record ReportResponse(long Id, string State, DateTimeOffset? Run
 [JsonSerializable(typeof(ReportResponse))]
 internal sealed partial class WorkersJsonContext : JsonSerializerContext
 {
-    /// <summary>
-    /// Web naming; payloads were checked against TaskSystem:MaxJsonDepth when stored, and a task wraps them deeper,
-    /// so the writer allows the read-back depth (as the rest of the API does).
-    /// </summary>
+    /// <summary>Web naming (camelCase); absent values (a report's <c>runAt</c>) are left out rather than written as null.</summary>
     public static WorkersJsonContext Wire { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
-        MaxDepth = JsonLimits.ReadBack.MaxDepth,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     });
 }

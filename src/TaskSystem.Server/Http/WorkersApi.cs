@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -145,7 +144,7 @@ internal static class WorkersApi
             task.Type,
             task.Queue,
             task.Priority,
-            JsonSerializer.Deserialize<JsonElement>(task.PayloadJson, JsonLimits.ReadBack),
+            new RawJson(task.PayloadJson),
             task.Attempt,
             task.MaxAttempts,
             task.Timeout.TotalSeconds,

@@ -87,7 +87,7 @@ public sealed class WorkerSample : IAsyncDisposable
     }
 
     /// <summary>The samples are tested where they are, as a reader runs them: from the repository's root.</summary>
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
