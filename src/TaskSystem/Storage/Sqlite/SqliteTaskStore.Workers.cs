@@ -3,8 +3,9 @@ using static TaskSystem.Storage.Sqlite.SqliteRows;
 namespace TaskSystem.Storage.Sqlite;
 
 /// <summary>
-/// External workers' claims, leases and rescues. Each answer goes to another process, so each write is fsync'd
-/// before it returns (durable), as an accepted task is; concurrent ones share the fsync (group commit).
+/// External workers' claims, leases and rescues. A claim's or a lease's answer goes to another process, so those writes
+/// are fsync'd before they return (durable), as an accepted task is; concurrent ones share the fsync (group commit).
+/// A rescue answers nobody: like a node's, it is made durable by the next fsync'd commit.
 /// </summary>
 internal sealed partial class SqliteTaskStore
 {
@@ -123,5 +124,5 @@ internal sealed partial class SqliteTaskStore
             }
 
             return rescued;
-        }, cancellationToken, singleStatement: true, durable: true);
+        }, cancellationToken, singleStatement: true);
 }
