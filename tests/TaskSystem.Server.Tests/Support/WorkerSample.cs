@@ -105,8 +105,15 @@ public sealed class WorkerSample : IAsyncDisposable
     {
         try
         {
-            using var probe = Process.Start(new ProcessStartInfo(program, "--version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
-            probe!.WaitForExit(10_000);
+            using var probe = Process.Start(new ProcessStartInfo(program, "--version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+
+            // Generous: a version manager's shim may be slow to answer on a busy machine.
+            if (!probe.WaitForExit(TimeSpan.FromSeconds(60)))
+            {
+                probe.Kill(entireProcessTree: true);
+                Assert.Fail($"`{program} --version` did not answer within 60 s.");
+            }
+
             if (probe.ExitCode == 0)
             {
                 return;
