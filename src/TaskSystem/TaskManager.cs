@@ -83,7 +83,7 @@ public sealed class TaskManager
         using var activity = TaskTracing.StartEnqueue(request.Type);
         var (task, payload) = Prepare(request, _time.GetUtcNow());
         var inserted = await InsertAsync([task], activity, cancellationToken).ConfigureAwait(false);
-        WakeDispatcher(task.RunAt);
+        WakeDispatcher(task.RunAt, ForWorkers(task.Type));
         return ToInfo(inserted[0], payload);
     }
 
@@ -104,7 +104,7 @@ public sealed class TaskManager
         }
 
         var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
-        WakeDispatcher(prepared.Min(p => p.Task.RunAt));
+        WakeDispatcher(prepared.Min(p => p.Task.RunAt), prepared.Exists(p => ForWorkers(p.Task.Type)));
         return [.. inserted.Select((record, i) => ToInfo(record, prepared[i].Payload))];
     }
 
@@ -300,7 +300,7 @@ public sealed class TaskManager
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
-            WakeDispatcher(null);
+            WakeDispatcher(null, ForWorkers(result.Task!.Type));
         }
 
         return new RetryResult(result.Outcome, result.Task is null ? null : ToInfo(result.Task));
@@ -311,22 +311,31 @@ public sealed class TaskManager
         _store.NodesListAsync(cancellationToken);
 
     /// <summary>
-    /// Wakes the local dispatcher (at the run-at time of a delayed task). Other nodes were told by the store,
-    /// in the commit that made the tasks ready.
+    /// Wakes the local dispatcher (at the run-at time of a delayed task), and the external workers' long polls when
+    /// the tasks are theirs. Other nodes were told by the store, in the commit that made the tasks ready.
     /// </summary>
-    private void WakeDispatcher(DateTimeOffset? runAt)
+    private void WakeDispatcher(DateTimeOffset? runAt, bool forWorkers)
     {
         if (runAt is { } at && at > _time.GetUtcNow())
         {
             _wake.WakeAt(at);
-            _workerSignals?.TasksReadyAt(at);
+            if (forWorkers)
+            {
+                _workerSignals?.TasksReadyAt(at);
+            }
         }
         else
         {
             _wake.Set();
-            _workerSignals?.TasksReady();
+            if (forWorkers)
+            {
+                _workerSignals?.TasksReady();
+            }
         }
     }
+
+    /// <summary>True when external workers run tasks of this type, so their long polls should hear of new ones.</summary>
+    private bool ForWorkers(string type) => _externalTypes?.Accepts(type) == true;
 
     private (NewTask Task, JsonElement Payload) Prepare(TaskRequest request, DateTimeOffset now)
     {
