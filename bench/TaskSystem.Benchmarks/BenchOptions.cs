@@ -26,7 +26,7 @@ internal sealed record BenchOptions(bool Quick, IReadOnlySet<string>? Only, stri
                     markdown = args[++i];
                     break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only e2e,enqueue,http,http-target,pickup,stop,scale,disk,dashboard, --chart FILE.svg, --markdown FILE.md.");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only e2e,enqueue,http,http-target,pickup,stop,scale,disk,dashboard,workers, --chart FILE.svg, --markdown FILE.md.");
             }
         }
 

@@ -21,6 +21,7 @@ IWorkload[] workloads =
     new StopWorkload(),
     new ScaleWorkload(),
     new DashboardWorkload(),
+    new WorkersWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))

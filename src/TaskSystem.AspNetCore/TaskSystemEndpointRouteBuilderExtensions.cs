@@ -25,6 +25,23 @@ public static class TaskSystemEndpointRouteBuilderExtensions
     }
 
     /// <summary>
+    /// Maps the protocol of external workers (docs/workers.md): <c>POST {prefix}/workers/claim</c> (a long poll) and
+    /// <c>POST {prefix}/tasks/{id}/heartbeat</c>, <c>/complete</c>, <c>/fail</c> under a lease. Tasks of the types
+    /// declared in <c>TaskSystem:ExternalTypes</c> are run this way. Outside Development it answers local requests
+    /// only until <paramref name="configure"/> says who may call it.
+    /// </summary>
+    /// <returns>The endpoints' group, for more conventions.</returns>
+    public static RouteGroupBuilder MapTaskSystemWorkers(
+        this IEndpointRouteBuilder endpoints, string prefix = "", Action<TaskSystemEndpointOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var options = new TaskSystemEndpointOptions();
+        configure?.Invoke(options);
+        return WorkersApi.Map(endpoints, prefix, options);
+    }
+
+    /// <summary>
     /// Maps the dashboard's page at <paramref name="prefix"/> (its files are inside this assembly) and its data
     /// beside it. It acts on tasks through the task API at <see cref="TaskSystemDashboardOptions.ApiPath"/>, so map
     /// that too. Outside Development it answers local requests only until <paramref name="configure"/> says who may

@@ -75,8 +75,9 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
                 break;
             case PostgresChannels.Stop:
                 var space = payload.IndexOf(' ', StringComparison.Ordinal);
+                // Stops of tasks external workers hold go to every node: any of them may be holding the worker's heartbeat.
                 if (space > 0
-                    && payload.AsSpan(space + 1).SequenceEqual(node)
+                    && (payload.AsSpan(space + 1).SequenceEqual(node) || payload.AsSpan(space + 1).StartsWith(ExternalHolder.Prefix, StringComparison.Ordinal))
                     && long.TryParse(payload.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var taskId))
                 {
                     handler.OnStopRequested(taskId);

@@ -88,6 +88,7 @@ internal sealed partial class PostgresTaskStore
         WITH picked AS (
             SELECT id FROM tasksystem_tasks
             WHERE state = 'running'
+              AND NOT starts_with(node, 'worker:')
               AND (@all_running OR (node <> @rescuer AND lease_expires_at < @now) OR node = @all_of_node::text)
             LIMIT @limit
             FOR UPDATE SKIP LOCKED),

@@ -54,6 +54,7 @@ internal static class ServerApplication
             api.LocalRequestsOnly = false;
             api.DefaultType = DemoHandler.Type;
         });
+        app.MapTaskSystemWorkers("", workers => workers.LocalRequestsOnly = false);
         app.MapHealthApi();
         app.MapMetricsApi();
         mapExtra?.Invoke(app);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using TaskSystem.Configuration;
 using TaskSystem.Engine;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Storage;
 
@@ -22,8 +23,17 @@ public sealed class TaskManager
     private readonly RunningTasks _running;
     private readonly TimeProvider _time;
 
+    private readonly ExternalTypes _externalTypes;
+
     internal TaskManager(
-        ITaskStore store, HandlerRegistry handlers, TaskEnqueuer enqueuer, TaskStopper stopper, RunningTasks running, TimeProvider time, string nodeName)
+        ITaskStore store,
+        HandlerRegistry handlers,
+        TaskEnqueuer enqueuer,
+        TaskStopper stopper,
+        RunningTasks running,
+        TimeProvider time,
+        string nodeName,
+        ExternalTypes externalTypes)
     {
         _store = store;
         _handlers = handlers;
@@ -32,10 +42,14 @@ public sealed class TaskManager
         _running = running;
         _time = time;
         NodeName = nodeName;
+        _externalTypes = externalTypes;
     }
 
     /// <summary>The task types this node has handlers for, sorted.</summary>
     public IReadOnlyList<string> HandlerTypes => _handlers.Types;
+
+    /// <summary>The task types external workers run, as declared in <see cref="TaskSystemOptions.ExternalTypes"/> (<c>*</c> for any), sorted.</summary>
+    public IReadOnlyList<string> ExternalTypes => _externalTypes.Declared;
 
     /// <summary>The name of this node.</summary>
     public string NodeName { get; }
@@ -111,7 +125,7 @@ public sealed class TaskManager
         var result = await _store.TaskRetryAsync(new TaskRetryParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         if (result.Outcome == RetryOutcome.Queued)
         {
-            _enqueuer.Wake(null);
+            _enqueuer.Wake(null, result.Task!.Type);
         }
 
         return new RetryResult(result.Outcome, result.Task is null ? null : TaskInfo.From(result.Task));

@@ -38,5 +38,8 @@ internal sealed record ThroughputResponse(int BucketSeconds, DateTimeOffset Sinc
 /// <summary>How many tasks finished in each final state in one bucket starting at <c>start</c>.</summary>
 internal sealed record ThroughputBucket(DateTimeOffset Start, long Succeeded, long Failed, long Cancelled);
 
-/// <summary>What the enqueue form needs: the registered task types and the defaults a blank field gets.</summary>
-internal sealed record HandlersResponse(IReadOnlyList<string> Types, string DefaultQueue, int DefaultMaxAttempts, double DefaultTimeoutSeconds);
+/// <summary>
+/// What the enqueue form needs: the registered task types, the defaults a blank field gets, and the types external
+/// workers run (TaskSystem:ExternalTypes, <c>*</c> for any type no handler runs).
+/// </summary>
+internal sealed record HandlersResponse(IReadOnlyList<string> Types, string DefaultQueue, int DefaultMaxAttempts, double DefaultTimeoutSeconds, IReadOnlyList<string> ExternalTypes);

@@ -168,7 +168,4 @@ internal static class TasksApi
 
         return (states, null);
     }
-
-    /// <summary>The most a request body may hold on an endpoint: the server refuses the rest (413) before anything reads it.</summary>
-    private sealed record RequestSizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Storage;
 
@@ -12,7 +13,8 @@ namespace TaskSystem.Configuration;
 /// Turns a <see cref="TaskRequest"/> into the row to insert, or says which field is wrong: the one place where the
 /// library API, the HTTP API and every later way in (batches, schedules) check a task before it is stored.
 /// </summary>
-internal sealed class TaskRequestValidator(HandlerRegistry handlers, IServiceScopeFactory scopes, IOptions<TaskSystemOptions> options)
+internal sealed class TaskRequestValidator(
+    HandlerRegistry handlers, ExternalTypes externalTypes, IServiceScopeFactory scopes, IOptions<TaskSystemOptions> options)
 {
     private static readonly JsonElement EmptyObject = JsonSerializer.SerializeToElement(new Dictionary<string, object>());
 
@@ -28,10 +30,10 @@ internal sealed class TaskRequestValidator(HandlerRegistry handlers, IServiceSco
             throw new TaskValidationException("type", "type is required: the name of a registered handler.");
         }
 
-        if (!handlers.Contains(request.Type))
+        if (!handlers.Contains(request.Type) && !externalTypes.Accepts(request.Type))
         {
             var known = handlers.Types.Count == 0 ? "none" : string.Join(", ", handlers.Types);
-            throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}.");
+            throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}{externalTypes.DescribeFor(request.Type)}.");
         }
 
         var payload = request.Payload ?? EmptyObject;

@@ -88,6 +88,13 @@ public sealed class TaskSystemOptions
     /// <summary>How often the node counts unfinished tasks per queue and state, for the queue-depth gauge and <see cref="MaxQueued"/>. Default 2 seconds.</summary>
     public TimeSpan CountsRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Task types that no handler on this node runs but that external workers claim over HTTP (see docs/workers.md):
+    /// tasks of these types are accepted at enqueue, and only external workers claim them. <c>*</c> accepts any type
+    /// that no handler runs. Default: none, so a task of an unknown type is refused.
+    /// </summary>
+    public string[] ExternalTypes { get; set; } = [];
+
     /// <summary>The SQLite connection string used when none is configured.</summary>
     public const string DefaultSqliteConnectionString = "Data Source=data/tasks.db";
 

@@ -7,6 +7,7 @@ using TaskSystem;
 using TaskSystem.Configuration;
 using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Maintenance;
 using TaskSystem.Storage;
@@ -86,6 +87,7 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<TaskRequestValidator>();
         services.AddSingleton<TaskStopper>();
         services.AddSingleton<TaskEnqueuer>();
+        services.AddExternalWorkers();
         services.AddSingleton(sp => new TaskManager(
             sp.GetRequiredService<ITaskStore>(),
             sp.GetRequiredService<HandlerRegistry>(),
@@ -93,7 +95,8 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<TaskStopper>(),
             sp.GetRequiredService<RunningTasks>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.NodeName));
+            sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.NodeName,
+            sp.GetRequiredService<ExternalTypes>()));
         return new TaskSystemBuilder(services);
     }
 

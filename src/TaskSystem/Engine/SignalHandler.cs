@@ -1,17 +1,29 @@
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Storage;
 
 namespace TaskSystem.Engine;
 
-/// <summary>Turns other nodes' signals into local actions: wake the dispatcher, stop an attempt running here, end a wait for a stop.</summary>
-internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopWaiters stopWaiters) : ITaskSignalHandler
+/// <summary>
+/// Turns other nodes' signals into local actions: wake the dispatcher and external workers' long polls, stop an
+/// attempt running here (or wake the heartbeat of an external worker holding the task), end a wait for a stop.
+/// </summary>
+internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopWaiters stopWaiters, WorkerSignals workers) : ITaskSignalHandler
 {
-    public void OnTasksAvailable() => wake.Set();
+    public void OnTasksAvailable()
+    {
+        wake.Set();
+        workers.TasksReady();
+    }
 
     public void OnStopRequested(long taskId)
     {
         if (running.TryGet(taskId, out var execution))
         {
             execution!.RequestStop();
+        }
+        else
+        {
+            workers.Stops.Signal(taskId);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using TaskSystem.Configuration;
 using TaskSystem.Diagnostics;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Storage;
 
 namespace TaskSystem.Engine;
@@ -17,6 +18,8 @@ internal sealed class TaskEnqueuer(
     QueueCounts counts,
     TaskMetrics metrics,
     WakeSignal wake,
+    ExternalTypes externalTypes,
+    WorkerSignals workerSignals,
     TimeProvider time,
     IOptions<TaskSystemOptions> options)
 {
@@ -41,7 +44,7 @@ internal sealed class TaskEnqueuer(
         }
 
         var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
-        Wake(prepared.Min(p => p.Task.RunAt));
+        Wake(prepared.Min(p => p.Task.RunAt), Array.Exists(prepared, p => externalTypes.Accepts(p.Task.Type)));
         var tasks = new TaskInfo[inserted.Count];
         for (var i = 0; i < tasks.Length; i++)
         {
@@ -52,18 +55,29 @@ internal sealed class TaskEnqueuer(
     }
 
     /// <summary>
-    /// Wakes the local dispatcher now, or at <paramref name="runAt"/> for a task that waits for a time. Other nodes
-    /// were told by the store, in the commit that made the tasks ready.
+    /// Wakes the local dispatcher now, or at <paramref name="runAt"/> for a task that waits for a time, and the
+    /// external workers' long polls when a task of <paramref name="type"/> is theirs. Other nodes were told by the
+    /// store, in the commit that made the tasks ready.
     /// </summary>
-    public void Wake(DateTimeOffset? runAt)
+    public void Wake(DateTimeOffset? runAt, string type) => Wake(runAt, externalTypes.Accepts(type));
+
+    private void Wake(DateTimeOffset? runAt, bool forWorkers)
     {
         if (runAt is { } at && at > time.GetUtcNow())
         {
             wake.WakeAt(at);
+            if (forWorkers)
+            {
+                workerSignals.TasksReadyAt(at);
+            }
         }
         else
         {
             wake.Set();
+            if (forWorkers)
+            {
+                workerSignals.TasksReady();
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using TaskSystem.Diagnostics;
+using TaskSystem.ExternalWorkers;
 using TaskSystem.Storage;
 
 namespace TaskSystem.Engine;
@@ -24,12 +25,20 @@ internal sealed class TaskStopper
     private readonly StopWaiters _stopWaiters;
     private readonly TimeProvider _time;
     private readonly TaskMetrics _metrics;
+    private readonly WorkerSignals _workerSignals;
     private readonly string _nodeName;
     private readonly TimeSpan _wait;
 
     public TaskStopper(
-        ITaskStore store, IOptions<TaskSystemOptions> options, RunningTasks running, StopWaiters stopWaiters, TimeProvider time, TaskMetrics metrics)
+        ITaskStore store,
+        IOptions<TaskSystemOptions> options,
+        RunningTasks running,
+        StopWaiters stopWaiters,
+        TimeProvider time,
+        TaskMetrics metrics,
+        WorkerSignals workerSignals)
     {
+        _workerSignals = workerSignals;
         _store = store;
         _notifier = store as ITaskNotifier;
         _running = running;
@@ -65,6 +74,12 @@ internal sealed class TaskStopper
     private async Task<StopResult> AwaitStopAsync(TaskRecord task, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        if (ExternalHolder.IsExternal(task.Node))
+        {
+            // An external worker learns of the stop from its heartbeat: answer the one waiting here at once.
+            _workerSignals.Stops.Signal(task.Id);
+        }
+
         if (task.Node == _nodeName)
         {
             var execution = _running.RequestStop(task.Id, task.ClaimId);

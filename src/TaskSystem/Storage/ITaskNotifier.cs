@@ -22,7 +22,7 @@ public interface ITaskSignalHandler
     /// <summary>Tasks may be ready: wake the dispatcher.</summary>
     void OnTasksAvailable();
 
-    /// <summary>A stop was requested for a task this node may run.</summary>
+    /// <summary>A stop was requested for a task this node may run, or that an external worker holds (whose heartbeat this node may be serving).</summary>
     void OnStopRequested(long taskId);
 
     /// <summary>A task with a stop request no longer runs (stopped, finished, or taken back from a lost node).</summary>

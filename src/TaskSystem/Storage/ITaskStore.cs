@@ -89,7 +89,9 @@ public interface ITaskStore : IAsyncDisposable
     /// <summary>
     /// Takes back running tasks whose owner is gone: those whose lease expired (never the caller's own), or,
     /// at start, every running task of the given node. A task with a stop request becomes cancelled; one out
-    /// of attempts becomes failed; the rest go back to the queue (the interrupted attempt counts).
+    /// of attempts becomes failed; the rest go back to the queue (the interrupted attempt counts). Tasks external
+    /// workers hold are never taken here, whatever their lease: the worker lives in another process and may still run
+    /// them; <see cref="TasksRescueExternalAsync"/> takes them back once their lease runs out.
     /// </summary>
     Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken);
 
@@ -117,11 +119,40 @@ public interface ITaskStore : IAsyncDisposable
 
     /// <summary>The nodes that sent a heartbeat, most recent first.</summary>
     Task<IReadOnlyList<NodeRecord>> NodesListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims for an external worker, as <see cref="TasksClaimAsync"/> claims for a node (scheduled tasks that came due
+    /// first become queued; then up to <see cref="TasksClaimExternalParams.Limit"/> queued tasks of the given types, and
+    /// queues if any, in priority, run-at, id order, become running under the worker with an attempt counted), and
+    /// returns them only after the claim is durable: the worker acts on the answer outside this process. Each task's
+    /// lease ends at the lease asked for or at its attempt's timeout, whichever comes first. Two claims racing never
+    /// take the same task. Its cost follows the types named, as a node's claim does, plus the queued tasks of those
+    /// types in other queues that a queue filter skips.
+    /// </summary>
+    Task<IReadOnlyList<TaskRecord>> TasksClaimExternalAsync(TasksClaimExternalParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Extends the lease of a task an external worker holds, only while it runs under that worker and claim (the
+    /// fence), never past the attempt's timeout; durable before it returns. Returns the lease and whether a stop
+    /// was requested, or null when the worker no longer holds the task (stopped, finished, taken back). One indexed
+    /// row write.
+    /// </summary>
+    Task<TaskLease?> TaskLeaseExtendAsync(TaskLeaseExtendParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes back tasks whose external worker let its lease run out (it died, hung, or ran past the attempt's
+    /// timeout), whatever node calls it, on every store (a SQLite node too: an external worker lives in another
+    /// process). Never touches a task a node runs. As <see cref="TasksRescueAsync"/>: a task with a stop request
+    /// becomes cancelled, one out of attempts failed, the rest queued (the interrupted attempt counts). Its cost
+    /// follows the running tasks.
+    /// </summary>
+    Task<IReadOnlyList<RescuedTask>> TasksRescueExternalAsync(TasksRescueExternalParams parameters, CancellationToken cancellationToken);
 }
 
 /// <summary>What a store guarantees about who else uses the database.</summary>
 /// <param name="SingleProcess">
 /// Only this process can use the database (SQLite holds a file lock). Every running task at start is then a
-/// leftover of a crash, and leases never need to expire to find dead owners.
+/// leftover of a crash, and leases never need to expire to find dead nodes (an external worker's lease still
+/// expires: see <see cref="ITaskStore.TasksRescueExternalAsync"/>).
 /// </param>
 public sealed record StoreCapabilities(bool SingleProcess);

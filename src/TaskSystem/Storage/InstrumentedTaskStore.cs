@@ -25,6 +25,9 @@ internal class InstrumentedTaskStore : ITaskStore
     private static readonly StoreOperation TaskRetry = new("task.retry");
     private static readonly StoreOperation TasksRescue = new("tasks.rescue");
     private static readonly StoreOperation TasksStopRequested = new("tasks.stop_requested");
+    private static readonly StoreOperation TasksClaimExternal = new("tasks.claim_external");
+    private static readonly StoreOperation TaskLeaseExtend = new("task.lease_extend");
+    private static readonly StoreOperation TasksRescueExternal = new("tasks.rescue_external");
     private static readonly StoreOperation NodeStart = new("node.start");
     private static readonly StoreOperation NodeHeartbeat = new("node.heartbeat");
     private static readonly StoreOperation NodeRemove = new("node.remove");
@@ -120,6 +123,21 @@ internal class InstrumentedTaskStore : ITaskStore
         _telemetry.Enabled
             ? MeasureAsync(TasksRescue, static (store, p, ct) => store.TasksRescueAsync(p, ct), parameters, cancellationToken)
             : Inner.TasksRescueAsync(parameters, cancellationToken);
+
+    public Task<IReadOnlyList<TaskRecord>> TasksClaimExternalAsync(TasksClaimExternalParams parameters, CancellationToken cancellationToken) =>
+        _telemetry.Enabled
+            ? MeasureAsync(TasksClaimExternal, static (store, p, ct) => store.TasksClaimExternalAsync(p, ct), parameters, cancellationToken)
+            : Inner.TasksClaimExternalAsync(parameters, cancellationToken);
+
+    public Task<TaskLease?> TaskLeaseExtendAsync(TaskLeaseExtendParams parameters, CancellationToken cancellationToken) =>
+        _telemetry.Enabled
+            ? MeasureAsync(TaskLeaseExtend, static (store, p, ct) => store.TaskLeaseExtendAsync(p, ct), parameters, cancellationToken)
+            : Inner.TaskLeaseExtendAsync(parameters, cancellationToken);
+
+    public Task<IReadOnlyList<RescuedTask>> TasksRescueExternalAsync(TasksRescueExternalParams parameters, CancellationToken cancellationToken) =>
+        _telemetry.Enabled
+            ? MeasureAsync(TasksRescueExternal, static (store, p, ct) => store.TasksRescueExternalAsync(p, ct), parameters, cancellationToken)
+            : Inner.TasksRescueExternalAsync(parameters, cancellationToken);
 
     public Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken) =>
         _telemetry.Enabled

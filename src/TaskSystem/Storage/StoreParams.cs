@@ -73,7 +73,14 @@ public sealed record TaskCompletion(
     DateTimeOffset? RunAt = null);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksCompleteAsync"/>.</summary>
-public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions);
+public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions)
+{
+    /// <summary>
+    /// The caller answers someone outside the process once the outcomes are written (an external worker): they must
+    /// be durable (fsync'd) first, as an accepted task is. The engine's own outcomes need not be.
+    /// </summary>
+    public bool Durable { get; init; }
+}
 
 /// <summary>Parameters of <see cref="ITaskStore.TaskCancelAsync"/>.</summary>
 public sealed record TaskCancelParams(long Id, DateTimeOffset Now);

@@ -22,6 +22,8 @@ public sealed class DashboardServer : IAsyncLifetime
         "--TaskSystem:RetryBaseDelay", "00:00:00.100",
         "--TaskSystem:RetryMaxDelay", "00:00:00.200",
         "--TaskSystem:StopGracePeriod", "00:00:02",
+        "--TaskSystem:ExternalTypes:0", "resize",
+        "--TaskSystem:ExternalTypes:1", "*",
     ];
 
     public async Task InitializeAsync() => Process = await ServerProcess.StartAsync(Settings);

@@ -33,6 +33,8 @@ public sealed record FuzzRequest(string Method, string Target, IReadOnlyList<(st
         (12, Gen.OneOf("/tasks", "/tasks/")),
         (10, Id.Select(id => "/tasks/" + id)),
         (6, Id.Select(id => $"/tasks/{id}/retry")),
+        (3, Gen.Select(Id, Gen.OneOf("heartbeat", "complete", "fail"), (id, action) => $"/tasks/{id}/{action}")),
+        (2, Gen.OneOf("/workers/claim", "/workers/claim/", "/workers", "/workers/CLAIM")),
         (3, Gen.OneOf("/health/live", "/health/ready", "/metrics", "/", "/dashboard/", "/dashboard/api/stream", "/dashboard/api/stats")),
         (3, Gen.OneOf("//tasks", "/tasks//1", "/TASKS", "/tasks/1/retry/again", "/../tasks", "/%2e%2e/%2e%2e/etc/passwd", "/tasks%2F1", "/tasks/%00",
             "/tasks/%ZZ", "/tasks/%C3%A9", "/tasks/\u00e9", "*", "http://example.com/tasks", "/tasks;param", "/tasks#fragment")),
@@ -167,6 +169,26 @@ public sealed record FuzzRequest(string Method, string Target, IReadOnlyList<(st
         (1, Gen.Byte.Array[1, 200]),
         (1, Gen.OneOf(new byte[] { 0xff, 0xfe, 0x7b, 0x7d }, new byte[] { 0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d }, Encoding.UTF8.GetBytes("\uFEFF{}"))));
 
+    /// <summary>
+    /// Bodies of the external worker protocol: claims that mostly pass (never waiting long: the fuzzer wants answers),
+    /// and lease reports with well-formed and broken tokens.
+    /// </summary>
+    private static readonly Gen<byte[]> WorkerBodies = Gen.Frequency(
+        (3, Gen.Select(
+            Gen.Frequency((6, Gen.OneOf("\"fuzz\"", "\"w-1\"")), (1, Scalar)),
+            Gen.Frequency((6, Gen.OneOf("[\"fuzzed\"]", "[\"fuzzed\", \"other\"]")), (1, Gen.OneOf("[]", "[\"demo\"]", "[1]", "\"fuzzed\"")), (1, JsonValue)),
+            Gen.Frequency((4, Gen.Int[1, 5].Select(n => n.ToString(CultureInfo.InvariantCulture))), (1, Scalar)),
+            Gen.OneOf("0", "0.05", "-1", "31", "\"x\""),
+            Gen.Frequency((4, Gen.Const("30")), (1, Scalar)),
+            (worker, types, max, wait, lease) => Encoding.UTF8.GetBytes(
+                $"{{\"worker\":{worker},\"types\":{types},\"max\":{max},\"waitSeconds\":{wait},\"leaseSeconds\":{lease}}}"))),
+        (3, Gen.Select(
+            Gen.Frequency((4, Gen.OneOf("\"00000000000000ab.w\"", "\"7fffffffffffffff.fuzz\"", "\"0000000000000000.w\"", "\"ffffffffffffffff.w\"")), (1, Scalar)),
+            Gen.OneOf("", ",\"result\":{\"a\":1}", ",\"error\":\"boom\"", ",\"error\":\"x\",\"retryable\":false", ",\"retryable\":\"no\"",
+                ",\"leaseSeconds\":5,\"waitSeconds\":1", ",\"waitSeconds\":60", ",\"progress\":[1,2]", ",\"leaseToken\":\"again\"", ",\"x\":1"),
+            (token, rest) => Encoding.UTF8.GetBytes($"{{\"leaseToken\":{token}{rest}}}"))),
+        (1, JsonValue.Select(Encoding.UTF8.GetBytes)));
+
     private static readonly Gen<Framing> Framings = Gen.Frequency(
         (30, Gen.Const(Framing.ContentLength)),
         (4, Gen.Const(Framing.Chunked)),
@@ -177,6 +199,10 @@ public sealed record FuzzRequest(string Method, string Target, IReadOnlyList<(st
         (6, Gen.Select(Gen.OneOf("/tasks", "/tasks/"), EnqueueBodies, Framings, (path, body, framing) => new FuzzRequest(
             "POST", path, [("Host", "localhost"), ("Authorization", "Bearer " + Key)], body, framing, Garbage: false))),
         (14, Gen.Select(Methods, Targets, HeaderLists, Bodies, Framings, (m, t, h, b, f) => new FuzzRequest(m, t, h, b, f, Garbage: false))),
+        (3, Gen.Select(
+            Gen.Frequency((2, Gen.Const("/workers/claim")), (3, Gen.Select(Id, Gen.OneOf("heartbeat", "complete", "fail"), (id, action) => $"/tasks/{id}/{action}"))),
+            WorkerBodies, Framings, (path, body, framing) => new FuzzRequest(
+            "POST", path, [("Host", "localhost"), ("Authorization", "Bearer " + Key)], body, framing, Garbage: false))),
         (1, Gen.Byte.Array[1, 300].Select(bytes => new FuzzRequest("", "", [], bytes, Framing.ContentLength, Garbage: true))),
         (1, Gen.OneOf(
                 "GET /tasks HTTP/9.9\r\nHost: x\r\n\r\n",

@@ -25,7 +25,9 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
             "--TaskSystem:ConnectionString", directory.SqliteConnectionString,
             "--TaskSystem:ApiKeys:0", FuzzRequest.Key,
             "--TaskSystem:MaxPayloadBytes", "4096",
-            "--TaskSystem:Concurrency", "8");
+            "--TaskSystem:Concurrency", "8",
+            "--TaskSystem:ExternalTypes:0", "fuzzed",
+            "--TaskSystem:ExternalTypes:1", "other");
         var accepted = new ConcurrentDictionary<long, byte>();
         var statuses = new ConcurrentDictionary<int, int>();
 

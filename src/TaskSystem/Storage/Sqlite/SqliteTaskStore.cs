@@ -363,7 +363,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
 
             CountCompleted(context, parameters.Completions.Where((_, i) => applied[i]).Select(c => c.Id));
             return applied;
-        }, cancellationToken, singleStatement: false);
+        }, cancellationToken, singleStatement: false, durable: parameters.Durable);
 
     private static bool Complete(SqliteWriteContext context, TaskCompletion completion, CompletionKind kind, string? error) =>
         context.Command(CompletionSql(kind))
@@ -500,7 +500,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                     lease_expires_at = NULL
                 WHERE id IN (
                     SELECT id FROM tasks
-                    WHERE state = 'running' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
+                    WHERE state = 'running' AND node NOT GLOB 'worker:*' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
                     LIMIT $limit)
                 RETURNING id, node, state, queue
                 """)

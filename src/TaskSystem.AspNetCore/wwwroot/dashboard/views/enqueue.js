@@ -6,6 +6,9 @@ import { h, fill } from '../util.js';
 
 const FIELDS = ['type', 'payload', 'queue', 'priority', 'maxAttempts', 'timeoutSeconds', 'runAt'];
 
+/** The choice that lets a person type any type name, offered when external workers take any type (*). */
+const OTHER_TYPE = '(other)';
+
 export function mountEnqueue(main, _params, app) {
   const ids = Object.fromEntries(FIELDS.map((name) => [name, `enqueue-${name}`]));
   const errors = Object.fromEntries(FIELDS.map((name) => [name, h('p', { id: `${ids[name]}-error`, class: 'field-error', hidden: true })]));
@@ -23,6 +26,15 @@ export function mountEnqueue(main, _params, app) {
     if (!payloadTouched) payload.value = type.value === 'demo' ? '{\n  "durationMs": 10000,\n  "failAttempts": 0\n}' : '{}';
   };
   type.addEventListener('change', suggestPayload);
+  // Any type name, for external workers (TaskSystem:ExternalTypes has *): shown when that choice is picked.
+  const otherType = h('input', {
+    id: `${ids.type}-other`, name: 'otherType', type: 'text', autocomplete: 'off', spellcheck: 'false', hidden: true,
+    'aria-label': 'Type name (run by external workers)', 'aria-describedby': described('type'),
+  });
+  type.addEventListener('change', () => {
+    otherType.hidden = type.value !== OTHER_TYPE;
+    if (!otherType.hidden) otherType.focus();
+  });
   const queue = h('input', { id: ids.queue, name: 'queue', type: 'text', autocomplete: 'off', 'aria-describedby': described('queue', true) });
   const priority = h('input', { id: ids.priority, name: 'priority', type: 'number', step: 1, inputmode: 'numeric', placeholder: '0', 'aria-describedby': described('priority', true) });
   const maxAttempts = h('input', { id: ids.maxAttempts, name: 'maxAttempts', type: 'number', step: 1, min: 1, inputmode: 'numeric', 'aria-describedby': described('maxAttempts', true) });
@@ -37,7 +49,7 @@ export function mountEnqueue(main, _params, app) {
 
   const form = h('form', { class: 'enqueue', novalidate: true, 'aria-labelledby': 'enqueue-title', onsubmit: onSubmit },
     formError,
-    field('type', 'Type', type),
+    field('type', 'Type', h('div', { class: 'type-choice' }, type, otherType)),
     field('payload', 'Payload (JSON object)', payload, 'What the handler gets. The demo handler sleeps durationMs and fails its first failAttempts attempts.'),
     h('fieldset', { class: 'options' },
       h('legend', {}, 'Options (blank for the defaults)'),
@@ -52,8 +64,19 @@ export function mountEnqueue(main, _params, app) {
   fill(main, h('div', { class: 'page-head' }, h('h1', { id: 'enqueue-title' }, 'New task')), form);
 
   app.handlers().then((handlers) => {
-    fill(type, ...handlers.types.map((name) => h('option', { value: name }, name)));
-    if (handlers.types.length === 0) fill(type, h('option', { value: '' }, 'No handlers are registered'));
+    const option = (name) => h('option', { value: name }, name);
+    const external = handlers.externalTypes ?? [];
+    const named = external.filter((name) => name !== '*');
+    if (external.length === 0) {
+      fill(type, ...handlers.types.map(option));
+    } else {
+      // Types external workers run come apart from the server's own, and * lets any other name be typed.
+      fill(type,
+        handlers.types.length ? h('optgroup', { label: 'Run by this server' }, ...handlers.types.map(option)) : null,
+        named.length ? h('optgroup', { label: 'Run by external workers' }, ...named.map(option)) : null,
+        external.includes('*') ? h('option', { value: OTHER_TYPE }, 'Another type (external workers)…') : null);
+    }
+    if (handlers.types.length === 0 && external.length === 0) fill(type, h('option', { value: '' }, 'No handlers are registered'));
     queue.placeholder = handlers.defaultQueue;
     maxAttempts.placeholder = String(handlers.defaultMaxAttempts);
     timeoutSeconds.placeholder = String(handlers.defaultTimeoutSeconds);
@@ -68,13 +91,15 @@ export function mountEnqueue(main, _params, app) {
       errors[name].textContent = '';
       inputs[name].removeAttribute('aria-invalid');
     }
+    otherType.removeAttribute('aria-invalid');
   }
 
   function showFieldError(name, text) {
+    const input = name === 'type' && type.value === OTHER_TYPE ? otherType : inputs[name];
     errors[name].textContent = text;
     errors[name].hidden = false;
-    inputs[name].setAttribute('aria-invalid', 'true');
-    inputs[name].focus();
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
   }
 
   function showErrors(error) {
@@ -91,7 +116,7 @@ export function mountEnqueue(main, _params, app) {
 
   /** Only what was filled in goes to the server, as typed: it judges the values. */
   function envelope() {
-    const body = { type: type.value };
+    const body = { type: type.value === OTHER_TYPE ? otherType.value.trim() : type.value };
     const text = payload.value.trim();
     if (text) {
       try {

@@ -160,7 +160,7 @@ export function mountTasks(main, params, app) {
   renderStates(app.stats);
   renderQueues(app.overview);
   renderTypes([]);
-  app.handlers().then((handlers) => renderTypes(handlers.types), () => {});
+  app.handlers().then((handlers) => renderTypes([...handlers.types, ...(handlers.externalTypes ?? []).filter((name) => name !== '*')]), () => {});
   const refresh = refresher(load);
   refresh();
 

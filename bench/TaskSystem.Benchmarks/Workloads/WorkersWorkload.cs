@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using TaskSystem.Benchmarks.Subjects;
+using TaskSystem.Benchmarks.Support;
+using TaskSystem.Server;
+
+namespace TaskSystem.Benchmarks.Workloads;
+
+/// <summary>
+/// External workers over the HTTP protocol on the real server pipeline (loopback): throughput of no-op tasks drained
+/// by 1 and 8 workers that claim 100 at a time and complete each, beside the same drain by in-process handlers; the
+/// claim-to-start latency of a long-polling worker (enqueue to claim answer); and how fast a stop reaches a worker
+/// that long-polls its heartbeat.
+/// </summary>
+internal sealed class WorkersWorkload : IWorkload
+{
+    private const int ClaimSize = 100;
+
+    public string Name => "workers";
+
+    public string Description => "external workers over HTTP: drain throughput (claim 100, complete each), long-poll wake-up, stop delivery";
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var options = context.Options;
+        var count = options.Size(50_000, 3_000);
+        var report = context.Report;
+
+        // Warm up the JIT and the connection pools on a small drain.
+        await DrainAsync(context, options.Size(10_000, 500), workers: 1);
+
+        var inProcess = report.Add("workers", "in-process handlers, 20 workers (same drain)", await InProcessDrainAsync(context, count, 20), "tasks/s");
+        foreach (var workers in new[] { 1, 8 })
+        {
+            var name = $"external workers over HTTP, {workers} worker{(workers == 1 ? "" : "s")} claiming {ClaimSize}";
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var rate = report.Add("workers", name, await DrainAsync(context, count, workers), "tasks/s");
+            report.Add("workers-cpu", $"{name}: CPU per task (server and workers, one process)",
+                (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
+            report.Ratio($"workers-{workers}w-vs-inprocess", rate / inProcess, $"{workers} external workers over HTTP ÷ 20 in-process workers, SQLite, same drain");
+        }
+
+        await using var server = await BenchServer.StartAsync(context);
+        (await WakeUpAsync(server, options.Size(300, 30))).Report(report, "workers", "claim-to-start (long-poll wake-up, enqueue to claim answer)");
+        var (delivered, stopCall) = await StopDeliveryAsync(server, options.Size(100, 15));
+        delivered.Report(report, "workers", "stop → heartbeat answer with stopRequested (long-poll heartbeat)");
+        stopCall.Report(report, "workers", "stop call → returns (worker acknowledged with fail)");
+    }
+
+    /// <summary>In-process no-op handlers draining the same number of tasks on SQLite: the reference.</summary>
+    private static async Task<double> InProcessDrainAsync(BenchContext context, int count, int workers)
+    {
+        await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers);
+        await node.EnqueueNoopsAsync(count);
+        return await node.StartAndDrainAsync(count);
+    }
+
+    /// <summary>Enqueues <paramref name="count"/> tasks, then times <paramref name="workers"/> workers draining them over HTTP.</summary>
+    private static async Task<double> DrainAsync(BenchContext context, int count, int workers)
+    {
+        await using var server = await BenchServer.StartAsync(context);
+        for (var done = 0; done < count; done += 1000)
+        {
+            await server.Manager.EnqueueManyAsync(Enumerable.Range(0, Math.Min(1000, count - done)).Select(_ => new TaskRequest(BenchServer.Type)));
+        }
+
+        var completed = 0L;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async w =>
+        {
+            using var client = server.NewClient();
+            while (Interlocked.Read(ref completed) < count)
+            {
+                var claimed = await ClaimAsync(client, $"bench-{w}", ClaimSize, waitSeconds: 0.2);
+                await Task.WhenAll(claimed.Select(async task =>
+                {
+                    using var response = await client.PostAsync(new Uri($"/tasks/{task.Id}/complete", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}"}"""));
+                    Ensure(response, HttpStatusCode.OK);
+                    Interlocked.Increment(ref completed);
+                }));
+            }
+        }));
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>An idle worker long-polls; a task is enqueued; the time until the claim's answer arrives.</summary>
+    private static async Task<Latencies> WakeUpAsync(BenchServer server, int samples)
+    {
+        using var client = server.NewClient();
+        var latencies = new Latencies();
+        for (var i = 0; i < samples; i++)
+        {
+            var claim = ClaimAsync(client, "bench-wake", 1, waitSeconds: 30);
+
+            // Let the claim reach its wait, as an idle worker's would be.
+            await Task.Delay(5);
+            var start = Stopwatch.GetTimestamp();
+            await server.Manager.EnqueueAsync(new TaskRequest(BenchServer.Type));
+            var claimed = await claim;
+            latencies.Add(Stopwatch.GetElapsedTime(start));
+            foreach (var task in claimed)
+            {
+                using var response = await client.PostAsync(new Uri($"/tasks/{task.Id}/complete", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}"}"""));
+                Ensure(response, HttpStatusCode.OK);
+            }
+        }
+
+        return latencies;
+    }
+
+    /// <summary>
+    /// A worker holds a task and long-polls its heartbeat; the task is stopped: how long until the heartbeat answers
+    /// with the stop, and until the stop call returns (once the worker acknowledged it with a fail).
+    /// </summary>
+    private static async Task<(Latencies Delivered, Latencies StopCall)> StopDeliveryAsync(BenchServer server, int samples)
+    {
+        using var client = server.NewClient();
+        var delivered = new Latencies();
+        var stopCall = new Latencies();
+        for (var i = 0; i < samples; i++)
+        {
+            await server.Manager.EnqueueAsync(new TaskRequest(BenchServer.Type));
+            var task = (await ClaimAsync(client, "bench-stop", 1, waitSeconds: 5)).Single();
+            var heartbeat = client.PostAsync(
+                new Uri($"/tasks/{task.Id}/heartbeat", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}", "leaseSeconds": 30, "waitSeconds": 10}"""));
+            await Task.Delay(5);
+            var start = Stopwatch.GetTimestamp();
+            var stop = server.Manager.StopAsync(task.Id);
+            using (var response = await heartbeat)
+            {
+                delivered.Add(Stopwatch.GetElapsedTime(start));
+                Ensure(response, HttpStatusCode.OK);
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                if (!body.RootElement.GetProperty("stopRequested").GetBoolean())
+                {
+                    throw new InvalidOperationException("The heartbeat answered without the stop.");
+                }
+            }
+
+            using (var fail = await client.PostAsync(new Uri($"/tasks/{task.Id}/fail", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}", "error": "stopped"}""")))
+            {
+                Ensure(fail, HttpStatusCode.OK);
+            }
+
+            var result = await stop;
+            stopCall.Add(Stopwatch.GetElapsedTime(start));
+            if (result.Outcome != StopOutcome.Cancelled)
+            {
+                throw new InvalidOperationException($"The stop ended {result.Outcome}.");
+            }
+        }
+
+        return (delivered, stopCall);
+    }
+
+    private static async Task<IReadOnlyList<(long Id, string LeaseToken)>> ClaimAsync(HttpClient client, string worker, int max, double waitSeconds)
+    {
+        using var response = await client.PostAsync(
+            new Uri("/workers/claim", UriKind.Relative),
+            Json($$"""{"worker": "{{worker}}", "types": ["{{BenchServer.Type}}"], "max": {{max}}, "waitSeconds": {{waitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "leaseSeconds": 120}"""));
+        Ensure(response, HttpStatusCode.OK);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        return [.. body.RootElement.GetProperty("tasks").EnumerateArray().Select(t => (t.GetProperty("id").GetInt64(), t.GetProperty("leaseToken").GetString()!))];
+    }
+
+    private static ByteArrayContent Json(string text)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private static void Ensure(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        if (response.StatusCode != expected)
+        {
+            throw new InvalidOperationException($"Expected {(int)expected}, got {(int)response.StatusCode}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
+        }
+    }
+
+    /// <summary>The real server pipeline in this process, with one type declared for external workers.</summary>
+    private sealed class BenchServer : IAsyncDisposable
+    {
+        public const string Type = "bench-ext";
+
+        private readonly WebApplication _app;
+        private readonly Uri _address;
+
+        private BenchServer(WebApplication app, Uri address)
+        {
+            _app = app;
+            _address = address;
+        }
+
+        public TaskManager Manager => _app.Services.GetRequiredService<TaskManager>();
+
+        public static async Task<BenchServer> StartAsync(BenchContext context)
+        {
+            var port = TaskSystem.TestSupport.LoopbackPort.Free();
+            var app = ServerApplication.Create(
+            [
+                "--urls", $"http://127.0.0.1:{port}",
+                "--TaskSystem:ConnectionString", $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}",
+                "--TaskSystem:ExternalTypes:0", Type,
+                "--Logging:LogLevel:Default", "Warning",
+            ]);
+            await app.StartAsync();
+            return new BenchServer(app, new Uri($"http://127.0.0.1:{port}"));
+        }
+
+        /// <summary>A worker's client: its own pool of keep-alive connections, as a worker process would have.</summary>
+        public HttpClient NewClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(60) };
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using TaskSystem.ExternalWorkers;
+
+namespace TaskSystem.AspNetCore.Http;
+
+/// <summary>
+/// The external worker protocol (docs/workers.md): workers in any language claim tasks with a long poll, renew their
+/// lease by heartbeat (which brings a stop back), and complete or fail each task under its lease. A report under a
+/// lease that no longer holds the task gets 409 with the reason (<c>stopped</c>, <c>leaseLost</c>, <c>finished</c>).
+/// Same API keys as the rest of the API; bad input gets 400 naming the field.
+/// </summary>
+internal static class WorkersApi
+{
+    private static readonly string[] ClaimFields = ["worker", "types", "queues", "max", "waitSeconds", "leaseSeconds"];
+    private static readonly string[] HeartbeatFields = ["leaseToken", "leaseSeconds", "waitSeconds", "progress"];
+    private static readonly string[] CompleteFields = ["leaseToken", "result"];
+    private static readonly string[] FailFields = ["leaseToken", "error", "retryable"];
+
+    /// <summary>Maps <c>{prefix}/workers/claim</c> and <c>{prefix}/tasks/{id}/heartbeat|complete|fail</c>.</summary>
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string prefix, TaskSystemEndpointOptions options)
+    {
+        var maxBody = TasksApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value);
+        var workers = endpoints.MapGroup(prefix.TrimEnd('/'));
+        workers.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
+        EndpointAccess.Apply(workers, options, "TaskSystem worker API");
+        workers.MapPost("/workers/claim", ClaimAsync).WithMetadata(new RequestSizeLimit(maxBody));
+        var tasks = workers.MapGroup("/tasks/{id}");
+        tasks.MapPost("/heartbeat", HeartbeatAsync);
+        tasks.MapPost("/complete", CompleteAsync);
+        tasks.MapPost("/fail", FailAsync);
+        tasks.WithMetadata(new RequestSizeLimit(maxBody));
+        return workers;
+    }
+
+    private static async Task<JsonHttpResult<ClaimResponse>> ClaimAsync(
+        HttpRequest request, ExternalTasks external, IOptions<TaskSystemOptions> options, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        WorkerClaim claim;
+        using (var body = await WorkerBody.ReadAsync(request, options.Value, ClaimFields, cancellationToken))
+        {
+            claim = new WorkerClaim(
+                body.String("worker", required: true)!,
+                body.Strings("types", required: true)!,
+                body.Strings("queues"),
+                body.Integer("max"),
+                body.Seconds("waitSeconds"),
+                body.Seconds("leaseSeconds"));
+        }
+
+        // The long poll ends when the worker goes away or the server stops; tasks claimed just then go back to the queue.
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var claimed = await external.ClaimAsync(claim, ends.Token);
+        return TypedResults.Json(new ClaimResponse([.. claimed.Select(ToResponse)]), WorkersJsonContext.Wire.ClaimResponse);
+    }
+
+    private static async Task<Results<JsonHttpResult<HeartbeatResponse>, ProblemHttpResult>> HeartbeatAsync(
+        string id, HttpRequest request, ExternalTasks external, IOptions<TaskSystemOptions> options, IHostApplicationLifetime lifetime,
+        CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out var taskId))
+        {
+            return Problems.TaskNotFound(id);
+        }
+
+        string? leaseToken;
+        TimeSpan? lease, wait;
+        using (var body = await WorkerBody.ReadAsync(request, options.Value, HeartbeatFields, cancellationToken))
+        {
+            // progress is accepted and not stored yet: workers may send it today and have it shown later.
+            (leaseToken, lease, wait) = (body.String("leaseToken", required: true), body.Seconds("leaseSeconds"), body.Seconds("waitSeconds"));
+        }
+
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var answer = await external.HeartbeatAsync(taskId, leaseToken, lease, wait, ends.Token);
+        return answer.Lease is { } held
+            ? TypedResults.Json(new HeartbeatResponse(held.StopRequested, held.ExpiresAt), WorkersJsonContext.Wire.HeartbeatResponse)
+            : Refused(answer.Refused!);
+    }
+
+    private static async Task<Results<JsonHttpResult<ReportResponse>, ProblemHttpResult>> CompleteAsync(
+        string id, HttpRequest request, ExternalTasks external, IOptions<TaskSystemOptions> options, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out var taskId))
+        {
+            return Problems.TaskNotFound(id);
+        }
+
+        string? leaseToken, result;
+        using (var body = await WorkerBody.ReadAsync(request, options.Value, CompleteFields, cancellationToken))
+        {
+            (leaseToken, result) = (body.String("leaseToken", required: true), body.RawJson("result"));
+        }
+
+        // Once read, the report is written whatever happens to the connection: the worker may send it again.
+        return Answer(taskId, await external.CompleteAsync(taskId, leaseToken, result, CancellationToken.None));
+    }
+
+    private static async Task<Results<JsonHttpResult<ReportResponse>, ProblemHttpResult>> FailAsync(
+        string id, HttpRequest request, ExternalTasks external, IOptions<TaskSystemOptions> options, CancellationToken cancellationToken)
+    {
+        if (!TryParseId(id, out var taskId))
+        {
+            return Problems.TaskNotFound(id);
+        }
+
+        string? leaseToken, error;
+        bool retryable;
+        using (var body = await WorkerBody.ReadAsync(request, options.Value, FailFields, cancellationToken))
+        {
+            (leaseToken, error, retryable) = (body.String("leaseToken", required: true), body.String("error", required: true), body.Boolean("retryable", absent: true));
+        }
+
+        return Answer(taskId, await external.FailAsync(taskId, leaseToken, error, retryable, CancellationToken.None));
+    }
+
+    private static Results<JsonHttpResult<ReportResponse>, ProblemHttpResult> Answer(long taskId, ReportAnswer answer) =>
+        answer.State is { } state
+            ? TypedResults.Json(new ReportResponse(taskId, state.ToWire(), answer.RunAt), WorkersJsonContext.Wire.ReportResponse)
+            : Refused(answer.Refused!);
+
+    /// <summary>404 for an unknown task; otherwise 409 with the reason as a field of the problem, for programs to act on.</summary>
+    private static ProblemHttpResult Refused(LeaseRefused refused)
+    {
+        if (refused.Reason == LeaseRefusal.NotFound)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, refused.Detail);
+        }
+
+        var reason = refused.Reason switch
+        {
+            LeaseRefusal.Stopped => "stopped",
+            LeaseRefusal.Finished => "finished",
+            _ => "leaseLost",
+        };
+        return TypedResults.Problem(
+            detail: refused.Detail,
+            statusCode: StatusCodes.Status409Conflict,
+            title: ReasonPhrases.GetReasonPhrase(StatusCodes.Status409Conflict),
+            extensions: new Dictionary<string, object?> { ["reason"] = reason, ["state"] = refused.State?.ToWire() });
+    }
+
+    private static ClaimedTaskResponse ToResponse(ClaimedTask claimed)
+    {
+        var task = claimed.Task;
+        return new ClaimedTaskResponse(
+            task.Id,
+            task.Type,
+            task.Queue,
+            task.Priority,
+            new RawJson(task.PayloadJson),
+            task.Attempt,
+            task.MaxAttempts,
+            task.Timeout.TotalSeconds,
+            task.CreatedAt,
+            claimed.Lease.ToString(),
+            claimed.LeaseExpiresAt);
+    }
+
+    private static bool TryParseId(string id, out long taskId) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out taskId) && taskId > 0;
+}

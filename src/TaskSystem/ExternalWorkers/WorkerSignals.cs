@@ -1,0 +1,122 @@
+using TaskSystem.Engine;
+
+namespace TaskSystem.ExternalWorkers;
+
+/// <summary>
+/// Wake-ups for external workers' long polls. "Tasks may be ready" goes to every waiting claim at once (a broadcast,
+/// where the dispatcher's signal wakes its one loop), with the earliest time a known task comes due; "a stop was
+/// requested" goes to the heartbeat waiting on that task. Like every signal here they carry no work: the store says
+/// what there is, so a lost signal costs a poll, never a task.
+/// </summary>
+internal sealed class WorkerSignals
+{
+    private TaskCompletionSource _ready = NewReady();
+    private int _watched;
+    private long _dueTicks = long.MaxValue;
+
+    /// <summary>Heartbeats waiting for a stop of their task, by task id.</summary>
+    public StopWaiters Stops { get; } = new();
+
+    /// <summary>
+    /// Completes at the next <see cref="TasksReady()"/>. Take it before claiming: tasks committed while the claim runs
+    /// then still end the wait that follows, and tasks committed before it are seen by the claim itself.
+    /// </summary>
+    public Task NextTasksReady()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _ready);
+            Volatile.Write(ref _watched, 1);
+
+            // Re-read: a signal that swapped the source between the two lines would have seen no watcher for the new one.
+            if (ReferenceEquals(current, Volatile.Read(ref _ready)))
+            {
+                return current.Task;
+            }
+        }
+    }
+
+    /// <summary>Tasks may be ready now (an enqueue, a retry or a rescue committed, here or on another node).</summary>
+    public void TasksReady()
+    {
+        // Nobody waits: nothing to wake, and nothing allocated on the enqueue path.
+        if (Interlocked.Exchange(ref _watched, 0) == 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _ready, NewReady()).TrySetResult();
+    }
+
+    /// <summary>A task comes due at <paramref name="dueAt"/> (a delayed enqueue, a retry's backoff): waits end no later.</summary>
+    public void TasksReadyAt(DateTimeOffset dueAt)
+    {
+        var ticks = dueAt.UtcTicks;
+        var current = Volatile.Read(ref _dueTicks);
+        while (ticks < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _dueTicks, ticks, current);
+            if (seen == current)
+            {
+                // Waiters may sleep past the new due time: let them recompute.
+                TasksReady();
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="ready"/> (from <see cref="NextTasksReady"/>), the earliest due time, or
+    /// <paramref name="maxWait"/>, whichever comes first; false when no signal came. Cancellation ends it quietly.
+    /// </summary>
+    public async Task<bool> WaitTasksReadyAsync(Task ready, TimeSpan maxWait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (ready.IsCompleted)
+        {
+            return true;
+        }
+
+        var timeout = TimeUntilDue(maxWait, time);
+        if (timeout <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        try
+        {
+            await ready.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The wait until the known due time, capped; a due time that has passed is forgotten.</summary>
+    private TimeSpan TimeUntilDue(TimeSpan maxWait, TimeProvider time)
+    {
+        var due = Volatile.Read(ref _dueTicks);
+        if (due == long.MaxValue)
+        {
+            return maxWait;
+        }
+
+        var untilDue = TimeSpan.FromTicks(due - time.GetUtcNow().UtcTicks);
+        if (untilDue <= TimeSpan.Zero)
+        {
+            Interlocked.CompareExchange(ref _dueTicks, long.MaxValue, due);
+            return TimeSpan.Zero;
+        }
+
+        return untilDue < maxWait ? untilDue : maxWait;
+    }
+
+    private static TaskCompletionSource NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
