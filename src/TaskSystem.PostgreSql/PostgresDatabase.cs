@@ -4,7 +4,7 @@ namespace TaskSystem.PostgreSql;
 
 /// <summary>
 /// The pooled connections of one node, and the one rule for their failures: a database out of reach becomes
-/// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
+/// <see cref="TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
 /// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
 /// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
 /// </summary>

@@ -12,8 +12,9 @@ public static class PostgresTaskSystemBuilderExtensions
     public const string ProviderName = "postgres";
 
     /// <summary>
-    /// Makes <c>TaskSystem:Provider=postgres</c> available, with an Npgsql connection string in
-    /// <c>TaskSystem:ConnectionString</c>. Several nodes can then share one database: see docs/cluster.md.
+    /// Stores tasks in PostgreSQL, with the Npgsql connection string in <c>TaskSystem:ConnectionString</c>. It is the
+    /// store unless <c>TaskSystem:Provider</c> names another (a host that offers both lets configuration choose).
+    /// Several nodes can share one database: see docs/cluster.md.
     /// </summary>
     public static TaskSystemBuilder UsePostgreSql(this TaskSystemBuilder builder)
     {
@@ -23,6 +24,19 @@ public static class PostgresTaskSystemBuilderExtensions
             options.MaxPoolSize,
             options.NodeName,
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<PostgresTaskStore>>())));
+            services.GetRequiredService<ILogger<PostgresTaskStore>>()), SelectedByDefault: true));
+    }
+
+    /// <summary>Stores tasks in PostgreSQL at <paramref name="connectionString"/> (an Npgsql connection string), whatever the configuration says.</summary>
+    public static TaskSystemBuilder UsePostgreSql(this TaskSystemBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        builder.UsePostgreSql();
+        builder.Services.PostConfigure<TaskSystemOptions>(options =>
+        {
+            options.Provider = ProviderName;
+            options.ConnectionString = connectionString;
+        });
+        return builder;
     }
 }

@@ -11,13 +11,13 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     private readonly List<ITaskStore> _extraStores = [];
     private string _connectionString = null!;
 
-    protected override async Task<ITaskStore> CreateStoreAsync()
+    private protected override async Task<ITaskStore> CreateStoreAsync()
     {
         _connectionString = await PostgresDatabases.CreateAsync();
         return Open();
     }
 
-    protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
     private ITaskStore Open(string node = "test-node") =>
         new PostgresTaskStore(_connectionString, maxPoolSize: 10, node, TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);

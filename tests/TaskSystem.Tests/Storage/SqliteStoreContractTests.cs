@@ -10,9 +10,9 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 {
     private readonly TempDirectory _directory = new();
 
-    protected override Task<ITaskStore> CreateStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> CreateStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
-    protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
     private ITaskStore Open() => new SqliteTaskStore(_directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance);
 

@@ -1,0 +1,4 @@
+using TaskSystem.Samples.AspNetCore;
+
+var app = SampleApplication.Create(args);
+await app.RunAsync();
