@@ -1,4 +1,11 @@
-using TaskSystem.Samples.AspNetCore;
+namespace TaskSystem.Samples.AspNetCore;
 
-var app = SampleApplication.Create(args);
-await app.RunAsync();
+/// <summary>The app's entry point; the app itself is built by <see cref="SampleApplication"/>, which tests host too.</summary>
+public static class Program
+{
+    public static async Task Main(string[] args)
+    {
+        await using var app = SampleApplication.Create(args);
+        await app.RunAsync();
+    }
+}

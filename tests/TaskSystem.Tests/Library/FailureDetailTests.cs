@@ -43,7 +43,7 @@ public sealed class FailureDetailTests
     public async Task HugeException_IsCutTo8KiB()
     {
         await using var host = await EngineHost.StartAsync(b =>
-            b.AddHandler("huge", (_, _) => throw new InvalidOperationException(new string('é', 20_000))));
+            b.AddHandler("huge", (_, _) => Task.FromException(new InvalidOperationException(new string('é', 20_000)))));
 
         var task = await host.EnqueueAsync("huge", change: r => r with { MaxAttempts = 1 });
         var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);

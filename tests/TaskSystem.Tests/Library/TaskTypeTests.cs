@@ -28,7 +28,7 @@ public sealed class TaskTypeTests
     public async Task TypeRetryDelays_OverrideTheNodes()
     {
         await using var host = await EngineHost.StartAsync(b => b
-            .AddHandler("slow-retry", (_, _) => throw new TaskFailedException("no"), o => o.RetryBaseDelay = TimeSpan.FromHours(1)));
+            .AddHandler("slow-retry", (_, _) => Task.FromException(new TaskFailedException("no")), o => o.RetryBaseDelay = TimeSpan.FromHours(1)));
 
         var slow = await host.EnqueueAsync("slow-retry");
         var scheduled = await host.WaitForStateAsync(slow.Id, TaskState.Scheduled);

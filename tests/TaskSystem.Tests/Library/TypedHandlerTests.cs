@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Library;
