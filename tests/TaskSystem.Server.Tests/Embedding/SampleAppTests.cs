@@ -43,7 +43,7 @@ public sealed class SampleAppTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Anonymous_IsSentToTheAppsSignIn_ForTheDashboardAndTheApi()
+    public async Task Anonymous_IsSentToTheAppsSignIn_FromTheDashboard_AndRefusedByTheApi()
     {
         using var client = Client();
 
@@ -53,7 +53,7 @@ public sealed class SampleAppTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.StartsWith("/login", page.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Redirect, api.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode); // an API gets a status, not a redirect
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
     }
 
