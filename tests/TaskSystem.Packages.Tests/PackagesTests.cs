@@ -52,8 +52,14 @@ public sealed class PackagesTests : IDisposable
             Assert.Equal($"[{version}]", dependency.Attribute("version")?.Value);
         }
 
+        // The app as the README's quick start makes it: the folder is a package source, then "dotnet add package TaskSystem".
         var app = Path.Combine(_work, "app");
+        var project = Path.Combine(app, "TaskSystem.Samples.Packages.csproj");
+        var packages = Path.Combine(_work, "packages");
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         CopySample(Path.Combine(root, "samples", "TaskSystem.Samples.Packages"), app);
+        await File.WriteAllLinesAsync(project, (await File.ReadAllLinesAsync(project)).Where(line => !line.Contains("Include=\"TaskSystem\"", StringComparison.Ordinal)));
         await File.WriteAllTextAsync(Path.Combine(app, "NuGet.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -64,22 +70,25 @@ public sealed class PackagesTests : IDisposable
                 <packageSource key="tasksystem-local"><package pattern="TaskSystem" /><package pattern="TaskSystem.*" /></packageSource>
                 <packageSource key="nuget.org"><package pattern="*" /></packageSource>
               </packageSourceMapping>
+              <fallbackPackageFolders>
+                <add key="machine-cache" value="{cache}" />
+              </fallbackPackageFolders>
             </configuration>
             """);
-        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
+        var add = await RunAsync("dotnet", ["add", project, "package", "TaskSystem", "--package-directory", packages]);
         var run = await RunAsync("dotnet",
         [
-            "run", "--project", app, "-c", "Release", $"-p:TaskSystemVersion={version}",
-            $"-p:RestorePackagesPath={Path.Combine(_work, "packages")}", $"-p:RestoreAdditionalProjectFallbackFolders={cache}",
+            "run", "--project", app, "-c", "Release", $"-p:TaskSystemVersion={version}", $"-p:RestorePackagesPath={packages}",
             "--", "--db", Path.Combine(_work, "tasks.db"),
         ]);
 
+        Assert.True(add.ExitCode == 0, add.Output);
+        Assert.Contains($"Include=\"TaskSystem\" Version=\"{version}\"", await File.ReadAllTextAsync(project), StringComparison.Ordinal);
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains("consumer: ok", run.Output, StringComparison.Ordinal);
         Assert.Contains("Hello, Jean!", run.Output, StringComparison.Ordinal);
-        Assert.True(Directory.Exists(Path.Combine(_work, "packages", "tasksystem", version)), "TaskSystem was not restored from the local folder");
+        Assert.True(Directory.Exists(Path.Combine(packages, "tasksystem", version)), "TaskSystem was not restored from the local folder");
     }
 
     private static Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments) =>
