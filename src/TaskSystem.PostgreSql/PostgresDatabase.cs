@@ -5,7 +5,7 @@ namespace TaskSystem.PostgreSql;
 
 /// <summary>
 /// The pooled connections of one node, and the one rule for their failures: a database out of reach becomes
-/// <see cref="TaskSystem.Storage.TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
+/// <see cref="TaskStoreUnavailableException"/>, and the pool is cleared so that the connections a
 /// restart broke are not handed out again. Reads are retried once on a fresh connection; writes are retried only
 /// when the connection could not be opened (nothing was sent), because a write cut off mid-way may have committed.
 /// A server short of a resource (a full disk) refuses the statement outright: unavailable too, but with a certain

@@ -21,7 +21,7 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
     /// <summary>Two statements in flight: one is being written while the next batch gathers and is sent.</summary>
     private const int Writers = 2;
 
-    private const string InsertSql = """
+    internal const string InsertSql = """
         INSERT INTO tasksystem_tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent)
         SELECT * FROM unnest(@type::text[], @queue::text[], @priority::integer[], @payload::text[], @state::text[],
                              @max_attempts::integer[], @timeout_ms::bigint[], @created_at::timestamptz[], @run_at::timestamptz[], @trace_parent::text[])
@@ -155,6 +155,22 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
     {
         var tasks = batch.SelectMany(request => request.Tasks).ToList();
         await using var command = new NpgsqlBatch(connection);
+        command.BatchCommands.Add(InsertCommand(tasks));
+        if (tasks.Exists(t => t.InitialState == TaskState.Queued))
+        {
+            // Sent by PostgreSQL at the commit of this batch's implicit transaction, and only if it commits.
+            var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @node)");
+            notify.Parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
+            notify.Parameters.Add(new NpgsqlParameter<string>("node", _node));
+            command.BatchCommands.Add(notify);
+        }
+
+        return await ReadIdsAsync(command, tasks.Count, cancellationToken).ConfigureAwait(false);
+    }, onUncertain: null, CancellationToken.None);
+
+    /// <summary>The multi-row insert of <paramref name="tasks"/>; it returns their ids.</summary>
+    internal static NpgsqlBatchCommand InsertCommand(IReadOnlyList<NewTask> tasks)
+    {
         var insert = new NpgsqlBatchCommand(InsertSql);
         insert.Parameters.Add(new NpgsqlParameter<string[]>("type", [.. tasks.Select(t => t.Type)]));
         insert.Parameters.Add(new NpgsqlParameter<string[]>("queue", [.. tasks.Select(t => t.Queue)]));
@@ -166,17 +182,16 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created_at", [.. tasks.Select(t => Utc(t.CreatedAt))]));
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("run_at", [.. tasks.Select(t => Utc(t.RunAt))]));
         insert.Parameters.Add(new NpgsqlParameter<string?[]>("trace_parent", [.. tasks.Select(t => t.TraceParent)]));
-        command.BatchCommands.Add(insert);
-        if (tasks.Exists(t => t.InitialState == TaskState.Queued))
-        {
-            // Sent by PostgreSQL at the commit of this batch's implicit transaction, and only if it commits.
-            var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @node)");
-            notify.Parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
-            notify.Parameters.Add(new NpgsqlParameter<string>("node", _node));
-            command.BatchCommands.Add(notify);
-        }
+        return insert;
+    }
 
-        var ids = new List<long>(tasks.Count);
+    /// <summary>
+    /// Runs a batch that starts with <see cref="InsertCommand"/> and returns the new ids it read, sorted (so in row
+    /// order). It never throws for a short count: the batch may have committed, and the caller decides what that means.
+    /// </summary>
+    internal static async Task<long[]> ReadIdsAsync(NpgsqlBatch command, int count, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>(count);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -188,8 +203,8 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         // Identity values are drawn in the order unnest yields the rows; sorting makes the mapping independent of
         // the order RETURNING happens to use.
         ids.Sort();
-        return ids.ToArray();
-    }, onUncertain: null, CancellationToken.None);
+        return [.. ids];
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -208,25 +223,27 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
             var records = new TaskRecord[tasks.Count];
             for (var i = 0; i < records.Length; i++)
             {
-                var task = tasks[i];
-                records[i] = new TaskRecord
-                {
-                    Id = ids[offset + i],
-                    Type = task.Type,
-                    Queue = task.Queue,
-                    Priority = task.Priority,
-                    PayloadJson = task.PayloadJson,
-                    State = task.InitialState,
-                    Attempt = 0,
-                    MaxAttempts = task.MaxAttempts,
-                    Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
-                    CreatedAt = Utc(task.CreatedAt),
-                    RunAt = Utc(task.RunAt),
-                    TraceParent = task.TraceParent,
-                };
+                records[i] = Inserted(tasks[i], ids[offset + i]);
             }
 
             Completion.TrySetResult(records);
         }
     }
+
+    /// <summary>The row an insert of <paramref name="task"/> wrote, as a read would return it.</summary>
+    internal static TaskRecord Inserted(NewTask task, long id) => new()
+    {
+        Id = id,
+        Type = task.Type,
+        Queue = task.Queue,
+        Priority = task.Priority,
+        PayloadJson = task.PayloadJson,
+        State = task.InitialState,
+        Attempt = 0,
+        MaxAttempts = task.MaxAttempts,
+        Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
+        CreatedAt = Utc(task.CreatedAt),
+        RunAt = Utc(task.RunAt),
+        TraceParent = task.TraceParent,
+    };
 }

@@ -62,14 +62,14 @@ internal sealed partial class PostgresTaskStore
                 WHEN c.kind = 'released' AND NOT t.stop_requested THEN t.error
                 ELSE c.error END,
             errors = CASE WHEN c.kind IN ('retry', 'failed')
-                THEN COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', c.error, 'at', c.at_ms))
+                THEN COALESCE(t.errors, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'error', c.error, 'at', c.at_ms, 'stackTrace', c.stack_trace))
                 ELSE t.errors END,
             run_at = CASE WHEN c.kind = 'retry' THEN COALESCE(c.run_at, c.at) ELSE t.run_at END,
             attempt = CASE WHEN c.kind IN ('released', 'interrupted') AND NOT t.stop_requested THEN t.attempt - 1 ELSE t.attempt END,
             lease_expires_at = NULL
         FROM unnest(@id::bigint[], @node::text[], @claim::bigint[], @kind::text[], @at::timestamptz[], @at_ms::bigint[],
-                    @result::text[], @error::text[], @run_at::timestamptz[])
-            AS c(id, node, claim, kind, at, at_ms, result, error, run_at)
+                    @result::text[], @error::text[], @run_at::timestamptz[], @stack_trace::text[])
+            AS c(id, node, claim, kind, at, at_ms, result, error, run_at, stack_trace)
         WHERE t.id = c.id AND t.state = 'running' AND t.node = c.node AND t.claim_id = c.claim
         RETURNING t.id, t.stop_requested)
         {NotifyStopped}
@@ -197,7 +197,8 @@ internal sealed partial class PostgresTaskStore
                 .Bind("at_ms", completions.Select(c => Ms(c.At)).ToArray())
                 .Bind("result", completions.Select(c => c.ResultJson).ToArray())
                 .Bind("error", completions.Select(c => Text(c.Error)).ToArray())
-                .Bind("run_at", completions.Select(c => c.RunAt is { } runAt ? Utc(runAt) : (DateTimeOffset?)null).ToArray());
+                .Bind("run_at", completions.Select(c => c.RunAt is { } runAt ? Utc(runAt) : (DateTimeOffset?)null).ToArray())
+                .Bind("stack_trace", completions.Select(c => Text(c.StackTrace)).ToArray());
             var applied = new HashSet<long>();
             await using (var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false))
             {

@@ -13,8 +13,9 @@ public static class PostgresTaskSystemBuilderExtensions
     public const string ProviderName = "postgres";
 
     /// <summary>
-    /// Makes <c>TaskSystem:Provider=postgres</c> available, with an Npgsql connection string in
-    /// <c>TaskSystem:ConnectionString</c>. Several nodes can then share one database: see docs/cluster.md.
+    /// Stores tasks in PostgreSQL, with the Npgsql connection string in <c>TaskSystem:ConnectionString</c>. It is the
+    /// store unless <c>TaskSystem:Provider</c> names another (a host that offers both lets configuration choose).
+    /// Several nodes can share one database: see docs/cluster.md.
     /// </summary>
     public static TaskSystemBuilder UsePostgreSql(this TaskSystemBuilder builder)
     {
@@ -27,6 +28,19 @@ public static class PostgresTaskSystemBuilderExtensions
             services.GetRequiredService<ILogger<PostgresTaskStore>>())
         {
             WriteHealth = services.GetRequiredService<WriteHealth>(),
-        }));
+        }, SelectedByDefault: true));
+    }
+
+    /// <summary>Stores tasks in PostgreSQL at <paramref name="connectionString"/> (an Npgsql connection string), whatever the configuration says.</summary>
+    public static TaskSystemBuilder UsePostgreSql(this TaskSystemBuilder builder, string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        builder.UsePostgreSql();
+        builder.Services.PostConfigure<TaskSystemOptions>(options =>
+        {
+            options.Provider = ProviderName;
+            options.ConnectionString = connectionString;
+        });
+        return builder;
     }
 }

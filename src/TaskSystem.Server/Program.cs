@@ -20,7 +20,7 @@ catch (OptionsValidationException exception)
     return 2;
 }
 catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException
-    or TaskSystem.Storage.TaskStoreUnavailableException)
+    or TaskSystem.TaskStoreUnavailableException)
 {
     await Console.Error.WriteLineAsync($"TaskSystem cannot start: {exception.Message}");
     return 1;

@@ -39,6 +39,16 @@ internal static class JsonLimits
 
     /// <summary>Options to read stored JSON back, whatever depth was accepted when it was stored.</summary>
     public static readonly JsonSerializerOptions ReadBack = new() { MaxDepth = 256 + ReadDepthAllowance };
+
+    /// <summary>
+    /// Parses stored JSON into an element that outlives the document: no serializer involved, so it works with
+    /// reflection-based serialization disabled (trimmed and native AOT apps).
+    /// </summary>
+    public static JsonElement Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = ReadBack.MaxDepth });
+        return document.RootElement.Clone();
+    }
 }
 
 /// <summary>A broken limit: what is wrong, and whether it is the size (HTTP 413) rather than the shape (HTTP 400).</summary>

@@ -48,7 +48,7 @@ public sealed record TaskInfo(
         record.Type,
         record.Queue,
         record.Priority,
-        payload ?? ParseJson(record.PayloadJson),
+        payload ?? JsonLimits.Parse(record.PayloadJson),
         record.State,
         record.Attempt,
         record.MaxAttempts,
@@ -57,17 +57,23 @@ public sealed record TaskInfo(
         record.RunAt,
         record.StartedAt,
         record.FinishedAt,
-        record.ResultJson is null ? null : ParseJson(record.ResultJson),
+        record.ResultJson is null ? null : JsonLimits.Parse(record.ResultJson),
         record.Error,
         record.Node,
         record.StopRequested,
         ErrorHistory.Parse(record.ErrorsJson));
-
-    private static JsonElement ParseJson(string json) => JsonSerializer.Deserialize<JsonElement>(json, JsonLimits.ReadBack);
 }
 
 /// <summary>One failed attempt.</summary>
 /// <param name="Attempt">The attempt's number, from 1.</param>
-/// <param name="Error">Why it failed.</param>
+/// <param name="Error">Why it failed: the exception's type and message, or a <see cref="TaskFailedException"/>'s message.</param>
 /// <param name="At">When it failed.</param>
-public sealed record TaskAttemptError(int Attempt, string Error, DateTimeOffset At);
+/// <param name="StackTrace">
+/// The exception as .NET prints it (type, message, stack trace, inner exceptions), cut to
+/// <see cref="MaxStackTraceBytes"/>; null when the attempt failed without one (a timeout, a lost node).
+/// </param>
+public sealed record TaskAttemptError(int Attempt, string Error, DateTimeOffset At, string? StackTrace = null)
+{
+    /// <summary>The most UTF-8 bytes of a stack trace kept per attempt: 8 KiB.</summary>
+    public const int MaxStackTraceBytes = 8 * 1024;
+}

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using TaskSystem.Configuration;
@@ -9,19 +10,23 @@ using TaskSystem.Storage;
 namespace TaskSystem;
 
 /// <summary>
-/// The public face of TaskSystem, as in the seed: enqueue, get, list, stop and retry tasks. The HTTP API calls it,
-/// and so does an application that embeds the library. Every call goes to the store, the single source of truth;
-/// checking requests (<see cref="TaskRequestValidator"/>) and the stop protocol (<see cref="TaskStopper"/>) live
-/// beside it.
+/// The public face of TaskSystem: enqueue, get, list, wait for, stop and retry tasks, and the figures the dashboard
+/// shows. The HTTP API calls it, and so does an application that embeds the library (through <see cref="ITaskManager"/>
+/// where it wants to test without a database). Every call goes to the store, the single source of truth; checking
+/// requests (<see cref="TaskRequestValidator"/>) and the stop protocol (<see cref="TaskStopper"/>) live beside it.
+/// It returns public records, never the store's rows.
 /// </summary>
-public sealed class TaskManager
+public sealed class TaskManager : ITaskManager
 {
     private readonly ITaskStore _store;
     private readonly HandlerRegistry _handlers;
     private readonly TaskEnqueuer _enqueuer;
     private readonly TaskStopper _stopper;
     private readonly RunningTasks _running;
+    private readonly TaskWaiters _waiters;
+    private readonly PayloadJson _json;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _pollInterval;
 
     private readonly ExternalTypes _externalTypes;
 
@@ -31,8 +36,10 @@ public sealed class TaskManager
         TaskEnqueuer enqueuer,
         TaskStopper stopper,
         RunningTasks running,
+        TaskWaiters waiters,
+        PayloadJson json,
         TimeProvider time,
-        string nodeName,
+        TaskSystemOptions options,
         ExternalTypes externalTypes)
     {
         _store = store;
@@ -40,23 +47,26 @@ public sealed class TaskManager
         _enqueuer = enqueuer;
         _stopper = stopper;
         _running = running;
+        _waiters = waiters;
+        _json = json;
         _time = time;
-        NodeName = nodeName;
+        _pollInterval = options.PollInterval;
+        NodeName = options.NodeName;
         _externalTypes = externalTypes;
     }
 
-    /// <summary>The task types this node has handlers for, sorted.</summary>
+    /// <summary>The task types this node has handlers for (and so runs), sorted.</summary>
     public IReadOnlyList<string> HandlerTypes => _handlers.Types;
 
     /// <summary>The task types external workers run, as declared in <see cref="TaskSystemOptions.ExternalTypes"/> (<c>*</c> for any), sorted.</summary>
     public IReadOnlyList<string> ExternalTypes => _externalTypes.Declared;
+    /// <summary>Every task type this process accepts at enqueue, sorted: those with a handler here and those declared with <c>AddTaskType</c>.</summary>
+    public IReadOnlyList<string> TaskTypes => _handlers.AcceptedTypes;
 
     /// <summary>The name of this node.</summary>
     public string NodeName { get; }
 
-    /// <summary>Adds a task to the queue. Returns once it is committed to the store.</summary>
-    /// <exception cref="TaskValidationException">The request is invalid; the message says why.</exception>
-    /// <exception cref="TaskQueueFullException">The queue holds <see cref="TaskSystemOptions.MaxQueued"/> tasks already.</exception>
+    /// <inheritdoc />
     public async Task<TaskInfo> EnqueueAsync(TaskRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -64,26 +74,40 @@ public sealed class TaskManager
         return tasks[0];
     }
 
-    /// <summary>Adds a task whose payload is <paramref name="payload"/> serialized with web defaults (camelCase).</summary>
+    /// <inheritdoc />
     public Task<TaskInfo> EnqueueAsync<TPayload>(string type, TPayload payload, CancellationToken cancellationToken = default) =>
-        EnqueueAsync(new TaskRequest(type) { Payload = JsonSerializer.SerializeToElement(payload, JsonSerializerOptions.Web) }, cancellationToken);
+        EnqueueAsync(new TaskRequest(type) { Payload = JsonSerializer.SerializeToElement(payload, _json.TypeInfo<TPayload>()) }, cancellationToken);
 
-    /// <summary>Adds many tasks in one commit: all of them, or none when one is invalid.</summary>
+    /// <inheritdoc />
     public Task<IReadOnlyList<TaskInfo>> EnqueueManyAsync(IEnumerable<TaskRequest> requests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
         return _enqueuer.EnqueueAsync([.. requests], cancellationToken);
     }
 
-    /// <summary>One task, or null when no task has that id.</summary>
+    /// <inheritdoc />
+    public async Task<TaskInfo> EnqueueAsync(TaskRequest request, DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var tasks = await _enqueuer.EnqueueInTransactionAsync([request], transaction, cancellationToken).ConfigureAwait(false);
+        return tasks[0];
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskInfo>> EnqueueManyAsync(IEnumerable<TaskRequest> requests, DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        return _enqueuer.EnqueueInTransactionAsync([.. requests], transaction, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<TaskInfo?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         var record = await _store.TaskGetAsync(id, cancellationToken).ConfigureAwait(false);
         return record is null ? null : TaskInfo.From(record);
     }
 
-    /// <summary>A page of tasks, newest first.</summary>
-    /// <exception cref="TaskValidationException">The limit or cursor is invalid.</exception>
+    /// <inheritdoc />
     public async Task<TaskPage> ListAsync(TaskListQuery query, CancellationToken cancellationToken = default)
     {
         var parameters = TaskRequestValidator.ListParams(query);
@@ -94,26 +118,59 @@ public sealed class TaskManager
         return new TaskPage(page, next);
     }
 
+    /// <inheritdoc />
+    public async Task<TaskInfo?> WaitAsync(long id, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            // Listen before reading: an outcome written between the read and the wait still ends the wait.
+            var finished = _waiters.Register(id);
+            try
+            {
+                var task = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+                if (task is null || task.State.IsFinal())
+                {
+                    return task;
+                }
+
+                using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(finished.Task, Task.Delay(_pollInterval, _time, poll.Token)).ConfigureAwait(false);
+                await poll.CancelAsync().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            finally
+            {
+                _waiters.Release(id, finished);
+            }
+        }
+    }
+
     /// <summary>How many tasks are in each state.</summary>
     public Task<IReadOnlyDictionary<TaskState, long>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         _store.TasksCountByStateAsync(cancellationToken);
 
     /// <summary>How many tasks each queue has in each state (non-zero counts only).</summary>
-    public Task<IReadOnlyList<QueueStateCount>> CountByQueueAsync(CancellationToken cancellationToken = default) =>
-        _store.TasksCountByQueueAsync(cancellationToken);
+    public async Task<IReadOnlyList<QueueCount>> CountByQueueAsync(CancellationToken cancellationToken = default) =>
+        [.. (await _store.TasksCountByQueueAsync(cancellationToken).ConfigureAwait(false)).Select(c => new QueueCount(c.Queue, c.State, c.Count))];
 
     /// <summary>How many tasks finished in each state per <paramref name="bucket"/> since <paramref name="since"/>.</summary>
-    public Task<IReadOnlyList<FinishedBucket>> FinishedHistogramAsync(DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken = default) =>
-        _store.TasksFinishedHistogramAsync(new TasksFinishedHistogramParams(since, bucket), cancellationToken);
+    public async Task<IReadOnlyList<FinishedCount>> FinishedHistogramAsync(DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken = default) =>
+        [.. (await _store.TasksFinishedHistogramAsync(new TasksFinishedHistogramParams(since, bucket), cancellationToken).ConfigureAwait(false))
+            .Select(b => new FinishedCount(b.Start, b.State, b.Count))];
 
-    /// <summary>
-    /// Stops a task. A queued or scheduled task is cancelled at once and never starts. A running task's token is
-    /// cancelled at once; this returns when it no longer runs (at most the stop grace period, after which a handler
-    /// that ignores cancellation is abandoned), so the task then shows cancelled.
-    /// </summary>
-    public Task<StopResult> StopAsync(long id, CancellationToken cancellationToken = default) => _stopper.StopAsync(id, cancellationToken);
+    /// <inheritdoc />
+    public async Task<StopResult> StopAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var result = await _stopper.StopAsync(id, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == StopOutcome.Cancelled)
+        {
+            _waiters.Signal(id);
+        }
 
-    /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts.</summary>
+        return result;
+    }
+
+    /// <inheritdoc />
     public async Task<RetryResult> RetryAsync(long id, CancellationToken cancellationToken = default)
     {
         if (_running.HasAbandonedHandler(id))
@@ -132,6 +189,6 @@ public sealed class TaskManager
     }
 
     /// <summary>The nodes that sent a heartbeat, most recent first.</summary>
-    public Task<IReadOnlyList<NodeRecord>> NodesAsync(CancellationToken cancellationToken = default) =>
-        _store.NodesListAsync(cancellationToken);
+    public async Task<IReadOnlyList<NodeInfo>> NodesAsync(CancellationToken cancellationToken = default) =>
+        [.. (await _store.NodesListAsync(cancellationToken).ConfigureAwait(false)).Select(n => new NodeInfo(n.Name, n.StartedAt, n.HeartbeatAt, n.Concurrency, n.Busy))];
 }

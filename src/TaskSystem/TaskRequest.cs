@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace TaskSystem;
 
@@ -23,4 +24,14 @@ public sealed record TaskRequest(string Type)
 
     /// <summary>Do not run before this time (default: now).</summary>
     public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>
+    /// A request whose payload is <paramref name="payload"/> serialized with <paramref name="typeInfo"/> (a
+    /// source-generated context's: trimming and AOT safe); set the other fields with <c>with { Queue = ... }</c>.
+    /// </summary>
+    public static TaskRequest Create<TPayload>(string type, TPayload payload, JsonTypeInfo<TPayload> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return new TaskRequest(type) { Payload = JsonSerializer.SerializeToElement(payload, typeInfo) };
+    }
 }

@@ -4,7 +4,7 @@ using System.Text;
 namespace TaskSystem.TestSupport;
 
 /// <summary>Runs a command to its end with a deadline and returns its exit code and output.</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
     public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout)
     {

@@ -48,7 +48,7 @@ internal sealed class DashboardQueries(TaskManager manager, IOptions<TaskSystemO
     }
 
     public HandlersResponse ReadHandlers() => new(
-        manager.HandlerTypes, options.Value.DefaultQueue, options.Value.DefaultMaxAttempts, options.Value.DefaultTimeout.TotalSeconds, manager.ExternalTypes);
+        manager.TaskTypes, options.Value.DefaultQueue, options.Value.DefaultMaxAttempts, options.Value.DefaultTimeout.TotalSeconds, manager.ExternalTypes);
 
     private async Task<IReadOnlyList<NodeResponse>> ReadNodesAsync(CancellationToken cancellationToken)
     {

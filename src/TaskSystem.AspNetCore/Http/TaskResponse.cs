@@ -39,13 +39,13 @@ internal sealed record TaskResponse(
         task.FinishedAt,
         task.Result,
         task.Error,
-        [.. task.Errors.Select(e => new TaskErrorResponse(e.Attempt, e.Error, e.At))],
+        [.. task.Errors.Select(e => new TaskErrorResponse(e.Attempt, e.Error, e.At, e.StackTrace))],
         task.Node,
         task.StopRequested);
 }
 
-/// <summary>One failed attempt on the wire.</summary>
-internal sealed record TaskErrorResponse(int Attempt, string Error, DateTimeOffset At);
+/// <summary>One failed attempt on the wire; <c>stackTrace</c> is the exception as .NET prints it (at most 8 KiB), or null.</summary>
+internal sealed record TaskErrorResponse(int Attempt, string Error, DateTimeOffset At, string? StackTrace);
 
 /// <summary>A page of tasks: pass <c>nextCursor</c> as <c>cursor</c> for the next one.</summary>
 internal sealed record TaskListResponse(IReadOnlyList<TaskResponse> Tasks, string? NextCursor);

@@ -14,9 +14,9 @@ namespace TaskSystem.Configuration;
 /// library API, the HTTP API and every later way in (batches, schedules) check a task before it is stored.
 /// </summary>
 internal sealed class TaskRequestValidator(
-    HandlerRegistry handlers, ExternalTypes externalTypes, IServiceScopeFactory scopes, IOptions<TaskSystemOptions> options)
+    HandlerRegistry handlers, ExternalTypes externalTypes, IServiceScopeFactory scopes, IOptions<TaskSystemOptions> options, PayloadJson json)
 {
-    private static readonly JsonElement EmptyObject = JsonSerializer.SerializeToElement(new Dictionary<string, object>());
+    private static readonly JsonElement EmptyObject = JsonLimits.Parse("{}");
 
     private readonly TaskSystemOptions _options = options.Value;
 
@@ -30,11 +30,13 @@ internal sealed class TaskRequestValidator(
             throw new TaskValidationException("type", "type is required: the name of a registered handler.");
         }
 
-        if (!handlers.Contains(request.Type) && !externalTypes.Accepts(request.Type))
+        if (!handlers.Accepts(request.Type) && !externalTypes.Accepts(request.Type))
         {
-            var known = handlers.Types.Count == 0 ? "none" : string.Join(", ", handlers.Types);
+            var known = handlers.AcceptedTypes.Count == 0 ? "none" : string.Join(", ", handlers.AcceptedTypes);
             throw new TaskValidationException("type", $"unknown task type '{request.Type}'; registered types: {known}{externalTypes.DescribeFor(request.Type)}.");
         }
+
+        var defaults = handlers.DefaultsOf(request.Type);
 
         var payload = request.Payload ?? EmptyObject;
         if (payload.ValueKind != JsonValueKind.Object)
@@ -48,25 +50,25 @@ internal sealed class TaskRequestValidator(
             throw new TaskValidationException("payload", "payload refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
         }
 
-        var queue = request.Queue ?? _options.DefaultQueue;
+        var queue = request.Queue ?? defaults?.Queue ?? _options.DefaultQueue;
         if (TaskRules.CheckQueue(queue) is { } queueError)
         {
             throw new TaskValidationException("queue", queueError);
         }
 
-        var priority = request.Priority ?? 0;
+        var priority = request.Priority ?? defaults?.Priority ?? 0;
         if (priority is < TaskRules.MinPriority or > TaskRules.MaxPriority)
         {
             throw new TaskValidationException("priority", $"priority must be between {TaskRules.MinPriority} and {TaskRules.MaxPriority} (got {priority}).");
         }
 
-        var maxAttempts = request.MaxAttempts ?? _options.DefaultMaxAttempts;
+        var maxAttempts = request.MaxAttempts ?? defaults?.MaxAttempts ?? _options.DefaultMaxAttempts;
         if (maxAttempts is < 1 or > TaskRules.MaxAttempts)
         {
             throw new TaskValidationException("maxAttempts", $"maxAttempts must be between 1 and {TaskRules.MaxAttempts} (got {maxAttempts}).");
         }
 
-        var timeout = request.Timeout ?? _options.DefaultTimeout;
+        var timeout = request.Timeout ?? defaults?.Timeout ?? _options.DefaultTimeout;
         if (timeout < TimeSpan.FromMilliseconds(1) || timeout > TaskRules.MaxTimeout)
         {
             throw new TaskValidationException("timeoutSeconds", $"timeout must be between 0.001 and {TaskRules.MaxTimeout.TotalSeconds} seconds (got {timeout.TotalSeconds}).");
@@ -75,6 +77,11 @@ internal sealed class TaskRequestValidator(
         if (handlers.HasValidator(request.Type))
         {
             ValidatePayload(request.Type, payload);
+        }
+
+        if (handlers.PayloadTypeOf(request.Type) is { } payloadType)
+        {
+            CheckPayloadFits(payloadType, payload);
         }
 
         var runAt = request.RunAt is { } at && at > now ? at : now;
@@ -112,6 +119,19 @@ internal sealed class TaskRequestValidator(
         if (HandlerRegistry.Resolve(scope.ServiceProvider, type) is ITaskPayloadValidator validator && validator.Validate(payload) is { } error)
         {
             throw new TaskValidationException("payload", error);
+        }
+    }
+
+    /// <summary>A typed handler's payload must deserialize to its type: refused now rather than failed on every attempt.</summary>
+    private void CheckPayloadFits(Type payloadType, JsonElement payload)
+    {
+        try
+        {
+            _ = JsonSerializer.Deserialize(payload, json.Options.GetTypeInfo(payloadType));
+        }
+        catch (JsonException exception)
+        {
+            throw new TaskValidationException("payload", $"payload does not fit the handler's {payloadType.Name}: {exception.Message}");
         }
     }
 

@@ -1,11 +1,13 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Configuration;
 using TaskSystem.Handlers;
 
 namespace TaskSystem;
 
-/// <summary>Registers handlers and stores: one line per handler.</summary>
+/// <summary>Registers handlers, task types and JSON contexts: one line each.</summary>
 public sealed class TaskSystemBuilder
 {
     private readonly HashSet<string> _types = new(StringComparer.Ordinal);
@@ -15,49 +17,91 @@ public sealed class TaskSystemBuilder
     /// <summary>The service collection TaskSystem was added to.</summary>
     public IServiceCollection Services { get; }
 
+    /// <summary>
+    /// Runs tasks with <typeparamref name="THandler"/>, resolved in a new scope per attempt: an <see cref="ITaskHandler"/>,
+    /// or a typed <see cref="ITaskHandler{TPayload}"/> or <see cref="ITaskHandler{TPayload, TResult}"/>. The task type
+    /// is the class's <see cref="TaskTypeAttribute"/>, else its name in kebab case without a <c>Handler</c> suffix.
+    /// </summary>
+    /// <param name="configure">The type's defaults: queue, priority, attempts, timeout, retry delays.</param>
+    public TaskSystemBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] THandler>(Action<TaskTypeOptions>? configure = null)
+        where THandler : class, ITaskHandler =>
+        AddHandler<THandler>(TaskTypeAttribute.NameOf(typeof(THandler)), configure);
+
     /// <summary>Runs tasks of <paramref name="type"/> with <typeparamref name="THandler"/>, resolved in a new scope per attempt.</summary>
-    public TaskSystemBuilder AddHandler<THandler>(string type)
+    /// <param name="type">The task type.</param>
+    /// <param name="configure">The type's defaults: queue, priority, attempts, timeout, retry delays.</param>
+    public TaskSystemBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] THandler>(string type, Action<TaskTypeOptions>? configure = null)
         where THandler : class, ITaskHandler
     {
-        Register(type, typeof(THandler));
+        Register(new HandlerRegistration(type, typeof(THandler), Defaults(type, configure), PayloadTypeOf(typeof(THandler))));
         Services.AddKeyedScoped<ITaskHandler, THandler>(type);
         return this;
     }
 
     /// <summary>Runs tasks of <paramref name="type"/> with a function that returns no result.</summary>
-    public TaskSystemBuilder AddHandler(string type, Func<TaskContext, CancellationToken, Task> handle)
+    public TaskSystemBuilder AddHandler(string type, Func<TaskContext, CancellationToken, Task> handle, Action<TaskTypeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
         return AddDelegate(type, async (context, token) =>
         {
             await handle(context, token).ConfigureAwait(false);
             return null;
-        });
+        }, configure);
     }
 
     /// <summary>Runs tasks of <paramref name="type"/> with a function that returns a JSON result (or null).</summary>
-    public TaskSystemBuilder AddHandler(string type, Func<TaskContext, CancellationToken, ValueTask<JsonElement?>> handle)
+    public TaskSystemBuilder AddHandler(string type, Func<TaskContext, CancellationToken, ValueTask<JsonElement?>> handle, Action<TaskTypeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        return AddDelegate(type, handle);
+        return AddDelegate(type, handle, configure);
+    }
+
+    /// <summary>
+    /// Accepts tasks of <paramref name="type"/> without running them here: another process (a worker service with the
+    /// handler) runs them. For producer-only apps (<c>AddTaskSystemClient</c>), and for apps whose handlers live
+    /// elsewhere. The defaults set here apply to the tasks this app enqueues.
+    /// </summary>
+    public TaskSystemBuilder AddTaskType(string type, Action<TaskTypeOptions>? configure = null)
+    {
+        CheckNew(type);
+        Services.AddSingleton(new TaskTypeDeclaration(type, Defaults(type, configure)));
+        return this;
+    }
+
+    /// <summary>
+    /// Reads and writes payloads and results with <paramref name="resolver"/> first, typically a source-generated
+    /// <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>: what a trimmed or native AOT app needs, as
+    /// it has no reflection-based serialization. Contexts are tried in the order they are added, before reflection.
+    /// </summary>
+    public TaskSystemBuilder AddJsonTypeInfoResolver(IJsonTypeInfoResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        Services.AddSingleton(new PayloadJsonResolver(resolver));
+        return this;
     }
 
     /// <summary>Makes a store available under <c>TaskSystem:Provider</c> = <see cref="StoreProvider.Name"/>.</summary>
-    public TaskSystemBuilder AddStoreProvider(StoreProvider provider)
+    internal TaskSystemBuilder AddStoreProvider(StoreProvider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
         Services.AddSingleton(provider);
         return this;
     }
 
-    private TaskSystemBuilder AddDelegate(string type, Func<TaskContext, CancellationToken, ValueTask<JsonElement?>> handle)
+    private TaskSystemBuilder AddDelegate(string type, Func<TaskContext, CancellationToken, ValueTask<JsonElement?>> handle, Action<TaskTypeOptions>? configure)
     {
-        Register(type, handlerType: null);
+        Register(new HandlerRegistration(type, HandlerType: null, Defaults(type, configure)));
         Services.AddKeyedSingleton<ITaskHandler>(type, new DelegateTaskHandler(handle));
         return this;
     }
 
-    private void Register(string type, Type? handlerType)
+    private void Register(HandlerRegistration registration)
+    {
+        CheckNew(registration.Type);
+        Services.AddSingleton(registration);
+    }
+
+    private void CheckNew(string type)
     {
         if (TaskRules.CheckName("a task type", type) is { } error)
         {
@@ -66,9 +110,26 @@ public sealed class TaskSystemBuilder
 
         if (!_types.Add(type))
         {
-            throw new InvalidOperationException($"A handler for task type '{type}' is already registered.");
+            throw new InvalidOperationException($"Task type '{type}' is already registered (a handler or AddTaskType).");
+        }
+    }
+
+    private static TaskTypeDefaults? Defaults(string type, Action<TaskTypeOptions>? configure)
+    {
+        if (configure is null)
+        {
+            return null;
         }
 
-        Services.AddSingleton(new HandlerRegistration(type, handlerType));
+        var options = new TaskTypeOptions();
+        configure(options);
+        return options.ToDefaults(type);
     }
+
+    /// <summary>The payload type of a typed handler, so that enqueues can be checked against it.</summary>
+    private static Type? PayloadTypeOf([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.Interfaces)] Type handlerType) =>
+        handlerType.GetInterfaces()
+            .FirstOrDefault(i => i.IsGenericType
+                && (i.GetGenericTypeDefinition() == typeof(ITaskHandler<>) || i.GetGenericTypeDefinition() == typeof(ITaskHandler<,>)))
+            ?.GetGenericArguments()[0];
 }

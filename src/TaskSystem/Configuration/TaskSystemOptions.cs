@@ -10,10 +10,17 @@ public sealed class TaskSystemOptions
     /// <summary>The configuration section name.</summary>
     public const string SectionName = "TaskSystem";
 
-    /// <summary>The store: <c>sqlite</c> (default, embedded) or <c>postgres</c> (several nodes on one queue).</summary>
-    public string Provider { get; set; } = "sqlite";
+    /// <summary>
+    /// The store: <c>sqlite</c> (embedded) or <c>postgres</c> (several nodes on one queue). Default: <c>postgres</c>
+    /// when the app called <c>UsePostgreSql()</c>, else <c>sqlite</c>; a value set here always wins.
+    /// </summary>
+    public string? Provider { get; set; }
 
-    /// <summary>The store's connection string. Default for SQLite: <c>Data Source=data/tasks.db</c>.</summary>
+    /// <summary>
+    /// The store's connection string. Default for SQLite: <c>Data Source=data/tasks.db</c>. A relative SQLite path
+    /// is resolved against the host's content root (<c>IHostEnvironment.ContentRootPath</c>), never the working
+    /// directory, so a service started from elsewhere (a Windows service runs in System32) finds its database.
+    /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>Workers on this node: how many tasks run at once. Default 5.</summary>

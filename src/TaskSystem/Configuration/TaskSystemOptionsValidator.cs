@@ -8,15 +8,17 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
     public ValidateOptionsResult Validate(string? name, TaskSystemOptions options)
     {
         var errors = new List<string>();
-        var known = providers.Select(p => p.Name).Prepend("sqlite").Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (!known.Contains(options.Provider, StringComparer.OrdinalIgnoreCase))
+        var known = providers.Select(p => p.Name).Prepend(StoreProvider.Sqlite).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var provider = StoreProvider.Effective(options, providers);
+        if (!known.Contains(provider, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"TaskSystem:Provider must be one of {string.Join(", ", known)} (got '{options.Provider}').");
+            var hint = string.Equals(provider, "postgres", StringComparison.OrdinalIgnoreCase) ? " (the PostgreSQL store needs UsePostgreSql() from the TaskSystem.PostgreSql package)" : "";
+            errors.Add($"TaskSystem:Provider must be one of {string.Join(", ", known)} (got '{provider}'){hint}.");
         }
 
-        if (!string.Equals(options.Provider, "sqlite", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(options.ConnectionString))
+        if (!string.Equals(provider, StoreProvider.Sqlite, StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            errors.Add($"TaskSystem:ConnectionString is required for the {options.Provider} provider.");
+            errors.Add($"TaskSystem:ConnectionString is required for the {provider} provider.");
         }
 
         Range(errors, "Concurrency", options.Concurrency, 1, 1024);

@@ -74,7 +74,8 @@ internal static class TaskTracing
         return activity;
     }
 
-    public static void Finished(Activity? activity, TaskCompletion completion)
+    /// <summary>Records the attempt's outcome; a failed one sets the error status and, when the handler threw, an <c>exception</c> event.</summary>
+    public static void Finished(Activity? activity, TaskCompletion completion, Exception? exception = null)
     {
         if (activity is not { IsAllDataRequested: true })
         {
@@ -85,6 +86,10 @@ internal static class TaskTracing
         if (completion.Kind is CompletionKind.Retry or CompletionKind.Failed)
         {
             activity.SetStatus(ActivityStatusCode.Error, completion.Error);
+            if (exception is not null)
+            {
+                activity.AddException(exception);
+            }
         }
     }
 }

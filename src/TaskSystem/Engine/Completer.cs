@@ -11,7 +11,8 @@ namespace TaskSystem.Engine;
 /// the freed slots. Each write is fenced by node and claim in the store, so a late outcome can never overwrite a
 /// rescue or a stop. A failed write is put back and tried again: an outcome is never dropped while the node runs.
 /// </summary>
-internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSignal wake, TaskMetrics metrics, ILogger<Completer> logger, WriteHealth writeHealth)
+internal sealed class Completer(
+    ITaskStore store, RunningTasks running, WakeSignal wake, TaskMetrics metrics, TaskWaiters waiters, ILogger<Completer> logger, WriteHealth writeHealth)
 {
     private const int MaxBatch = 1000;
     private readonly ConcurrentQueue<(TaskCompletion Completion, TaskExecution Execution)> _pending = new();
@@ -88,6 +89,7 @@ internal sealed class Completer(ITaskStore store, RunningTasks running, WakeSign
             if (written)
             {
                 metrics.Completed(execution.Task, completion.Kind);
+                waiters.Signal(completion.Id);
             }
 
             running.Remove(execution);

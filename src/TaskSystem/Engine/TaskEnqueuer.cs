@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -55,6 +56,53 @@ internal sealed class TaskEnqueuer(
     }
 
     /// <summary>
+    /// Inserts the tasks inside the app's own transaction: they exist if and only if it commits. No wake-up here:
+    /// the store's signal commits with the transaction and reaches every node, this one included.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The store cannot join an app's transaction.</exception>
+    public async Task<IReadOnlyList<TaskInfo>> EnqueueInTransactionAsync(
+        IReadOnlyList<TaskRequest> requests, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (store is not ITaskStoreTransactions transactional)
+        {
+            throw new NotSupportedException(
+                $"The {store.GetType().Name} cannot enqueue inside an application's transaction: only the PostgreSQL store can (the SQLite file is TaskSystem's own).");
+        }
+
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        using var activity = TaskTracing.StartEnqueue(requests.Count == 1 ? requests[0].Type : null);
+        var now = time.GetUtcNow();
+        var prepared = requests.Select(request => validator.Prepare(request, now)).ToArray();
+        var tasks = prepared.Select(p => p.Task).ToArray();
+        if (!counts.TryReserve(tasks.Length))
+        {
+            throw QueueFull(tasks);
+        }
+
+        IReadOnlyList<TaskRecord> inserted;
+        try
+        {
+            inserted = await transactional.TasksInsertInTransactionAsync(new TasksInsertParams(tasks), transaction, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            counts.Unreserve(tasks.Length);
+            throw;
+        }
+
+        // Counted as committed: if the app rolls back, the cap over-counts until the next refresh (the safe side).
+        counts.Commit(tasks.Length);
+        metrics.Enqueued(tasks);
+        TaskTracing.Enqueued(activity, inserted);
+        return [.. inserted.Select((record, i) => TaskInfo.From(record, prepared[i].Payload))];
+    }
+
+    /// <summary>
     /// Wakes the local dispatcher now, or at <paramref name="runAt"/> for a task that waits for a time, and the
     /// external workers' long polls when a task of <paramref name="type"/> is theirs. Other nodes were told by the
     /// store, in the commit that made the tasks ready.
@@ -86,11 +134,7 @@ internal sealed class TaskEnqueuer(
     {
         if (!counts.TryReserve(tasks.Length))
         {
-            metrics.Rejected(tasks);
-            var retryAfter = _options.CountsRefreshInterval;
-            throw new TaskQueueFullException(
-                $"The queue is full: about {counts.Waiting} tasks wait and TaskSystem:MaxQueued is {_options.MaxQueued}. Try again in {retryAfter.TotalSeconds:0.#} s.",
-                retryAfter);
+            throw QueueFull(tasks);
         }
 
         IReadOnlyList<TaskRecord> inserted;
@@ -108,5 +152,14 @@ internal sealed class TaskEnqueuer(
         metrics.Enqueued(tasks);
         TaskTracing.Enqueued(activity, inserted);
         return inserted;
+    }
+
+    private TaskQueueFullException QueueFull(NewTask[] tasks)
+    {
+        metrics.Rejected(tasks);
+        var retryAfter = _options.CountsRefreshInterval;
+        return new TaskQueueFullException(
+            $"The queue is full: about {counts.Waiting} tasks wait and TaskSystem:MaxQueued is {_options.MaxQueued}. Try again in {retryAfter.TotalSeconds:0.#} s.",
+            retryAfter);
     }
 }

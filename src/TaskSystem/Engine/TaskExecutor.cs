@@ -16,6 +16,8 @@ namespace TaskSystem.Engine;
 /// </summary>
 internal sealed class TaskExecutor(
     IServiceScopeFactory scopes,
+    HandlerRegistry handlers,
+    PayloadJson json,
     Completer completer,
     WorkerSlots slots,
     RunningTasks running,
@@ -53,7 +55,7 @@ internal sealed class TaskExecutor(
         Submit(execution, outcome);
 
         // Ends when the handler returns, even if the attempt was resolved earlier (abandoned): the span shows how long it really ran.
-        TaskTracing.Finished(activity, execution.SubmittedCompletion!);
+        TaskTracing.Finished(activity, execution.SubmittedCompletion!, outcome.Exception);
     }
 
     /// <summary>Calls the handler and reads its result; never throws.</summary>
@@ -64,7 +66,7 @@ internal sealed class TaskExecutor(
         try
         {
             var handler = HandlerRegistry.Resolve(scope.ServiceProvider, task.Type);
-            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider);
+            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider, json);
             var result = await handler.HandleAsync(context, execution.Token).ConfigureAwait(false);
 
             // Read the result here: a JsonElement whose document the handler already disposed throws on use.
@@ -146,7 +148,7 @@ internal sealed class TaskExecutor(
         var completion = ToCompletion(execution, outcome);
         execution.SubmittedCompletion = completion;
         var elapsed = time.GetElapsedTime(execution.StartedTimestamp);
-        Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, elapsed.TotalMilliseconds, Describe(completion));
+        LogFinished(task, completion, elapsed, outcome.Exception);
         metrics.AttemptFinished(task, completion.Kind, elapsed);
 
         // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
@@ -186,13 +188,44 @@ internal sealed class TaskExecutor(
         {
             OutcomeKind.Success => new TaskCompletion(task.Id, node, claim, CompletionKind.Succeeded, now, ResultJson: outcome.ResultJson),
             OutcomeKind.Failure when !outcome.NoRetry && task.Attempt < task.MaxAttempts => new TaskCompletion(task.Id, node, claim, CompletionKind.Retry, now,
-                Error: outcome.Error, RunAt: now + RetryBackoff.Delay(task.Attempt, outcome.RetryAfter, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared)),
-            OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error),
+                Error: outcome.Error, RunAt: now + RetryDelay(task, outcome.RetryAfter), StackTrace: StackTraceOf(outcome.Exception)),
+            OutcomeKind.Failure => new TaskCompletion(task.Id, node, claim, CompletionKind.Failed, now, Error: outcome.Error, StackTrace: StackTraceOf(outcome.Exception)),
             OutcomeKind.Stopped => new TaskCompletion(task.Id, node, claim, CompletionKind.Cancelled, now, ResultJson: outcome.ResultJson, Error: outcome.Error),
             OutcomeKind.Interrupted => new TaskCompletion(task.Id, node, claim, CompletionKind.Interrupted, now, Error: outcome.Error),
             _ => new TaskCompletion(task.Id, node, claim, CompletionKind.Released, now, Error: outcome.Error),
         };
     }
+
+    /// <summary>
+    /// The wait before the next attempt: the one the handler asked for (bounded by the maximum), else the backoff of
+    /// the type's own retry delays when it has them, else the node's.
+    /// </summary>
+    private TimeSpan RetryDelay(TaskRecord task, TimeSpan? requested)
+    {
+        var defaults = handlers.DefaultsOf(task.Type);
+        var baseDelay = defaults?.RetryBaseDelay ?? settings.RetryBaseDelay;
+        var maxDelay = defaults?.RetryMaxDelay ?? settings.RetryMaxDelay;
+        return RetryBackoff.Delay(task.Attempt, requested, baseDelay, maxDelay < baseDelay ? baseDelay : maxDelay, Random.Shared);
+    }
+
+    /// <summary>Retries at Warning and the final failure at Error, both with the exception; the rest at Information.</summary>
+    private void LogFinished(TaskRecord task, TaskCompletion completion, TimeSpan elapsed, Exception? exception)
+    {
+        switch (completion.Kind)
+        {
+            case CompletionKind.Retry:
+                Log.TaskAttemptFailed(logger, task.Id, task.Type, task.Attempt, task.MaxAttempts, elapsed.TotalMilliseconds, completion.RunAt, completion.Error, exception);
+                break;
+            case CompletionKind.Failed:
+                Log.TaskFailed(logger, task.Id, task.Type, task.Attempt, elapsed.TotalMilliseconds, completion.Error, exception);
+                break;
+            default:
+                Log.TaskFinished(logger, task.Id, task.Type, task.Attempt, elapsed.TotalMilliseconds, Describe(completion));
+                break;
+        }
+    }
+
+    private static string? StackTraceOf(Exception? exception) => exception is null ? null : FailureText.Bounded(exception.ToString(), TaskAttemptError.MaxStackTraceBytes);
 
     private static string Describe(Exception exception) =>
         exception is TaskFailedException ? exception.Message : $"{exception.GetType().Name}: {exception.Message}";
@@ -217,18 +250,20 @@ internal sealed class TaskExecutor(
     }
 
     /// <summary>
-    /// What an attempt came to. A failure may carry the handler's own retry decision: no retry at all
-    /// (<see cref="TaskFailedException.Retry"/> false), or its delay before the next attempt (<see cref="TaskFailedException.RetryAfter"/>).
+    /// What an attempt came to; <see cref="Exception"/> is the handler's, when it threw one that failed the attempt. A
+    /// failure may carry the handler's own retry decision: no retry at all (<see cref="TaskFailedException.Retry"/>
+    /// false), or its delay before the next attempt (<see cref="TaskFailedException.RetryAfter"/>).
     /// </summary>
-    private readonly record struct Outcome(OutcomeKind Kind, string? ResultJson, string? Error, bool NoRetry = false, TimeSpan? RetryAfter = null)
+    private readonly record struct Outcome(
+        OutcomeKind Kind, string? ResultJson, string? Error, Exception? Exception = null, bool NoRetry = false, TimeSpan? RetryAfter = null)
     {
         public static Outcome Success(string? resultJson) => new(OutcomeKind.Success, resultJson, null);
 
-        public static Outcome Failure(string error) => new(OutcomeKind.Failure, null, error);
+        public static Outcome Failure(string error, Exception? exception = null) => new(OutcomeKind.Failure, null, error, exception);
 
         public static Outcome Failure(Exception exception) => exception is TaskFailedException failed
-            ? new(OutcomeKind.Failure, null, failed.Message, NoRetry: !failed.Retry, RetryAfter: failed.RetryAfter)
-            : Failure(Describe(exception));
+            ? new(OutcomeKind.Failure, null, failed.Message, exception, NoRetry: !failed.Retry, RetryAfter: failed.RetryAfter)
+            : Failure(Describe(exception), exception);
 
         public static Outcome Stopped(string error, string? resultJson = null) => new(OutcomeKind.Stopped, resultJson, error);
 

@@ -5,7 +5,7 @@ namespace TaskSystem;
 /// <summary>
 /// Runs tasks of one type. Resolved from a dependency-injection scope created for each attempt,
 /// so a handler may take scoped services. Register one with
-/// <see cref="TaskSystemBuilder.AddHandler{THandler}(string)"/>.
+/// <see cref="TaskSystemBuilder.AddHandler{THandler}(Action{TaskTypeOptions}?)"/>.
 /// </summary>
 public interface ITaskHandler
 {

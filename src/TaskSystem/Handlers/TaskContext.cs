@@ -1,14 +1,20 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using TaskSystem.Handlers;
 
 namespace TaskSystem;
 
-/// <summary>What a handler knows about the attempt it runs.</summary>
+/// <summary>
+/// What a handler knows about the attempt it runs. The engine makes one per attempt; tests make one with
+/// <c>TaskSystem.Testing</c>'s <c>TestTaskContext</c>.
+/// </summary>
 public sealed class TaskContext
 {
     private readonly string _payloadJson;
+    private readonly PayloadJson _json;
     private JsonElement? _payload;
 
-    internal TaskContext(long id, string type, string queue, int attempt, int maxAttempts, string payloadJson, string node, IServiceProvider services)
+    internal TaskContext(long id, string type, string queue, int attempt, int maxAttempts, string payloadJson, string node, IServiceProvider services, PayloadJson json)
     {
         Services = services;
         Id = id;
@@ -18,6 +24,7 @@ public sealed class TaskContext
         MaxAttempts = maxAttempts;
         _payloadJson = payloadJson;
         Node = node;
+        _json = json;
     }
 
     /// <summary>The task's id.</summary>
@@ -35,6 +42,9 @@ public sealed class TaskContext
     /// <summary>The attempts the task may have.</summary>
     public int MaxAttempts { get; }
 
+    /// <summary>True when this is the task's last attempt: if it fails, the task fails.</summary>
+    public bool IsLastAttempt => Attempt >= MaxAttempts;
+
     /// <summary>The node running this attempt.</summary>
     public string Node { get; }
 
@@ -45,8 +55,20 @@ public sealed class TaskContext
     public string PayloadJson => _payloadJson;
 
     /// <summary>The payload as a JSON object (parsed on first use, so handlers that ignore it pay nothing).</summary>
-    public JsonElement Payload => _payload ??= JsonSerializer.Deserialize<JsonElement>(_payloadJson, JsonLimits.ReadBack);
+    public JsonElement Payload => _payload ??= JsonLimits.Parse(_payloadJson);
 
-    /// <summary>The payload deserialized to <typeparamref name="T"/> with web defaults (camelCase).</summary>
-    public T? GetPayload<T>() => JsonSerializer.Deserialize<T>(_payloadJson, JsonSerializerOptions.Web);
+    /// <summary>
+    /// The payload deserialized to <typeparamref name="T"/> with web defaults (camelCase), through the app's
+    /// source-generated contexts (<see cref="TaskSystemBuilder.AddJsonTypeInfoResolver"/>) and, unless the app disabled
+    /// it, reflection.
+    /// </summary>
+    /// <exception cref="JsonException">The payload does not fit <typeparamref name="T"/>.</exception>
+    public T? GetPayload<T>() => JsonSerializer.Deserialize(_payloadJson, _json.TypeInfo<T>());
+
+    /// <summary>The payload deserialized with <paramref name="typeInfo"/> (source-generated: trimming and AOT safe).</summary>
+    /// <exception cref="JsonException">The payload does not fit <typeparamref name="T"/>.</exception>
+    public T? GetPayload<T>(JsonTypeInfo<T> typeInfo) => JsonSerializer.Deserialize(_payloadJson, typeInfo);
+
+    /// <summary>The JSON settings of this app's payloads and results, for a typed handler's own (de)serialization.</summary>
+    internal PayloadJson Json => _json;
 }

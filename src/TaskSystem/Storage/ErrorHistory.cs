@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace TaskSystem.Storage;
 
-/// <summary>Reads the errors column (a JSON array of {attempt, error, at} with at in Unix milliseconds).</summary>
+/// <summary>
+/// Reads the errors column: a JSON array of {attempt, error, at, stackTrace} with at in Unix milliseconds and
+/// stackTrace absent or null when the attempt failed without an exception.
+/// </summary>
 internal static class ErrorHistory
 {
     public static IReadOnlyList<TaskAttemptError> Parse(string? json)
@@ -19,7 +22,8 @@ internal static class ErrorHistory
             errors.Add(new TaskAttemptError(
                 item.GetProperty("attempt").GetInt32(),
                 item.GetProperty("error").GetString() ?? "",
-                DateTimeOffset.FromUnixTimeMilliseconds(item.GetProperty("at").GetInt64())));
+                DateTimeOffset.FromUnixTimeMilliseconds(item.GetProperty("at").GetInt64()),
+                item.TryGetProperty("stackTrace", out var stack) && stack.ValueKind == JsonValueKind.String ? stack.GetString() : null));
         }
 
         return errors;

@@ -7,7 +7,7 @@ namespace TaskSystem.Storage;
 /// that made them ready, so it costs no round trip, is sent only if that commit happened, and is coalesced
 /// with the group commit (one signal for many inserts).
 /// </summary>
-public interface ITaskNotifier
+internal interface ITaskNotifier
 {
     /// <summary>Tells <paramref name="node"/> that a task it runs has a stop request.</summary>
     ValueTask NotifyStopAsync(long taskId, string node, CancellationToken cancellationToken);
@@ -17,7 +17,7 @@ public interface ITaskNotifier
 }
 
 /// <summary>What a node does with a signal from another node.</summary>
-public interface ITaskSignalHandler
+internal interface ITaskSignalHandler
 {
     /// <summary>Tasks may be ready: wake the dispatcher.</summary>
     void OnTasksAvailable();

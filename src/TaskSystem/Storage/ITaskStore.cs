@@ -5,7 +5,7 @@ namespace TaskSystem.Storage;
 /// all held to one contract suite. Methods name the noun first and take one params record.
 /// Every state change is conditional on the state the caller expects, so races resolve in the database.
 /// </summary>
-public interface ITaskStore : IAsyncDisposable
+internal interface ITaskStore : IAsyncDisposable
 {
     /// <summary>What this store guarantees about who else uses the database.</summary>
     StoreCapabilities Capabilities { get; }
@@ -155,4 +155,4 @@ public interface ITaskStore : IAsyncDisposable
 /// leftover of a crash, and leases never need to expire to find dead nodes (an external worker's lease still
 /// expires: see <see cref="ITaskStore.TasksRescueExternalAsync"/>).
 /// </param>
-public sealed record StoreCapabilities(bool SingleProcess);
+internal sealed record StoreCapabilities(bool SingleProcess);

@@ -1,7 +1,7 @@
 namespace TaskSystem.Storage;
 
 /// <summary>A task to insert.</summary>
-public sealed record NewTask(
+internal sealed record NewTask(
     string Type,
     string Queue,
     int Priority,
@@ -17,7 +17,7 @@ public sealed record NewTask(
 }
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksInsertAsync"/>.</summary>
-public sealed record TasksInsertParams(IReadOnlyList<NewTask> Tasks);
+internal sealed record TasksInsertParams(IReadOnlyList<NewTask> Tasks);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksListAsync"/>.</summary>
 /// <param name="States">Only these states; null or empty for all.</param>
@@ -25,7 +25,7 @@ public sealed record TasksInsertParams(IReadOnlyList<NewTask> Tasks);
 /// <param name="Queue">Only this queue.</param>
 /// <param name="BeforeId">Only ids below this one (the cursor).</param>
 /// <param name="Limit">At most this many.</param>
-public sealed record TasksListParams(IReadOnlyCollection<TaskState>? States, string? Type, string? Queue, long? BeforeId, int Limit);
+internal sealed record TasksListParams(IReadOnlyCollection<TaskState>? States, string? Type, string? Queue, long? BeforeId, int Limit);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksClaimAsync"/>.</summary>
 /// <param name="Node">The claiming node.</param>
@@ -34,10 +34,10 @@ public sealed record TasksListParams(IReadOnlyCollection<TaskState>? States, str
 /// <param name="Types">Only tasks of these types (the handlers the node has).</param>
 /// <param name="Now">The current time: tasks with a later run-at wait.</param>
 /// <param name="LeaseExpiresAt">The lease given to the claimed tasks.</param>
-public sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IReadOnlyList<string> Types, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+internal sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IReadOnlyList<string> Types, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
 
 /// <summary>What an attempt ended in.</summary>
-public enum CompletionKind
+internal enum CompletionKind
 {
     /// <summary>The handler returned: succeeded (cancelled, keeping the result, if a stop was requested).</summary>
     Succeeded,
@@ -61,8 +61,11 @@ public enum CompletionKind
     Interrupted,
 }
 
-/// <summary>One attempt's outcome, fenced by node and claim.</summary>
-public sealed record TaskCompletion(
+/// <summary>
+/// One attempt's outcome, fenced by node and claim. <see cref="StackTrace"/> is the failed attempt's exception as
+/// .NET prints it (bounded, see <see cref="TaskAttemptError.MaxStackTraceBytes"/>), kept in the errors history beside the message.
+/// </summary>
+internal sealed record TaskCompletion(
     long Id,
     string Node,
     long ClaimId,
@@ -70,10 +73,11 @@ public sealed record TaskCompletion(
     DateTimeOffset At,
     string? ResultJson = null,
     string? Error = null,
-    DateTimeOffset? RunAt = null);
+    DateTimeOffset? RunAt = null,
+    string? StackTrace = null);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksCompleteAsync"/>.</summary>
-public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions)
+internal sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completions)
 {
     /// <summary>
     /// The caller answers someone outside the process once the outcomes are written (an external worker): they must
@@ -83,10 +87,10 @@ public sealed record TasksCompleteParams(IReadOnlyList<TaskCompletion> Completio
 }
 
 /// <summary>Parameters of <see cref="ITaskStore.TaskCancelAsync"/>.</summary>
-public sealed record TaskCancelParams(long Id, DateTimeOffset Now);
+internal sealed record TaskCancelParams(long Id, DateTimeOffset Now);
 
 /// <summary>What <see cref="ITaskStore.TaskCancelAsync"/> did.</summary>
-public enum TaskCancelOutcome
+internal enum TaskCancelOutcome
 {
     /// <summary>It was queued or scheduled and is now cancelled.</summary>
     Cancelled,
@@ -105,19 +109,19 @@ public enum TaskCancelOutcome
 }
 
 /// <summary>The result of <see cref="ITaskStore.TaskCancelAsync"/>: the outcome and the row after it.</summary>
-public sealed record TaskCancelResult(TaskCancelOutcome Outcome, TaskRecord? Task);
+internal sealed record TaskCancelResult(TaskCancelOutcome Outcome, TaskRecord? Task);
 
 /// <summary>Parameters of <see cref="ITaskStore.TaskRetryAsync"/>.</summary>
-public sealed record TaskRetryParams(long Id, DateTimeOffset Now);
+internal sealed record TaskRetryParams(long Id, DateTimeOffset Now);
 
 /// <summary>The result of <see cref="ITaskStore.TaskRetryAsync"/>: the outcome and the row after it.</summary>
-public sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
+internal sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksRescueAsync"/>.</summary>
 /// <param name="Now">Leases that ended before this are expired.</param>
 /// <param name="Rescuer">The node doing the rescue: its own tasks are never taken by lease expiry.</param>
 /// <param name="Limit">At most this many per call.</param>
-public sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
+internal sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
 {
     /// <summary>Take every running task whatever its lease: recovery at start of a single-process store.</summary>
     public bool AllRunning { get; init; }
@@ -127,13 +131,13 @@ public sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int L
 }
 
 /// <summary>A task taken back from a lost node, and where it went.</summary>
-public sealed record RescuedTask(long Id, string? FromNode, TaskState NewState);
+internal sealed record RescuedTask(long Id, string? FromNode, TaskState NewState);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksStopRequestedAsync"/>.</summary>
-public sealed record TasksStopRequestedParams(string Node);
+internal sealed record TasksStopRequestedParams(string Node);
 
 /// <summary>Parameters of <see cref="ITaskStore.NodeHeartbeatAsync"/>.</summary>
-public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy)
+internal sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt, DateTimeOffset StartedAt, int Concurrency, int Busy)
 {
     /// <summary>
     /// The attempts the node holds in memory: only these leases are extended. A row left running under the node's
@@ -143,10 +147,10 @@ public sealed record NodeHeartbeatParams(string Node, DateTimeOffset Now, DateTi
 }
 
 /// <summary>An attempt a node holds: the task and the claim that fences it.</summary>
-public sealed record HeldClaim(long Id, long ClaimId);
+internal sealed record HeldClaim(long Id, long ClaimId);
 
 /// <summary>A count of tasks in one queue and state.</summary>
-public sealed record QueueStateCount(string Queue, TaskState State, long Count);
+internal sealed record QueueStateCount(string Queue, TaskState State, long Count);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksFinishedHistogramAsync"/>.</summary>
 /// <param name="Since">Only the minutes that start at or after this time.</param>
@@ -154,7 +158,7 @@ public sealed record QueueStateCount(string Queue, TaskState State, long Count);
 /// The width of a bucket, a whole number of minutes (the counters keep minutes); buckets start at multiples of it
 /// since the Unix epoch.
 /// </param>
-public sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan Bucket)
+internal sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan Bucket)
 {
     /// <summary>How far back the counters behind the histogram go: the last 120 minutes.</summary>
     public const int MinutesKept = 120;
@@ -185,16 +189,16 @@ public sealed record TasksFinishedHistogramParams(DateTimeOffset Since, TimeSpan
 }
 
 /// <summary>How many tasks reached a final state in one bucket of time.</summary>
-public sealed record FinishedBucket(DateTimeOffset Start, TaskState State, long Count);
+internal sealed record FinishedBucket(DateTimeOffset Start, TaskState State, long Count);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksDeleteFinishedAsync"/>.</summary>
 /// <param name="FinishedBefore">Delete tasks that finished before this time.</param>
 /// <param name="Limit">At most this many in one call.</param>
-public sealed record TasksDeleteFinishedParams(DateTimeOffset FinishedBefore, int Limit);
+internal sealed record TasksDeleteFinishedParams(DateTimeOffset FinishedBefore, int Limit);
 
 /// <summary>Parameters of <see cref="ITaskStore.NodeStartAsync"/>.</summary>
 /// <param name="Node">The starting node's name.</param>
 /// <param name="Now">The current time: the node's first heartbeat.</param>
 /// <param name="StaleBefore">A heartbeat before this is from a node that is gone, so its name is free.</param>
 /// <param name="Concurrency">The node's worker count.</param>
-public sealed record NodeStartParams(string Node, DateTimeOffset Now, DateTimeOffset StaleBefore, int Concurrency);
+internal sealed record NodeStartParams(string Node, DateTimeOffset Now, DateTimeOffset StaleBefore, int Concurrency);

@@ -1,7 +1,7 @@
 namespace TaskSystem.Storage;
 
 /// <summary>A task's row, as stored. JSON columns stay raw text; the engine parses them only when needed.</summary>
-public sealed record TaskRecord
+internal sealed record TaskRecord
 {
     /// <summary>The id.</summary>
     public required long Id { get; init; }
@@ -73,4 +73,4 @@ public sealed record TaskRecord
 /// <param name="HeartbeatAt">Its latest heartbeat.</param>
 /// <param name="Concurrency">Its worker count.</param>
 /// <param name="Busy">Workers busy at the heartbeat.</param>
-public sealed record NodeRecord(string Name, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, int Concurrency, int Busy);
+internal sealed record NodeRecord(string Name, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, int Concurrency, int Busy);

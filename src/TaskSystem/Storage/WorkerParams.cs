@@ -8,7 +8,7 @@ namespace TaskSystem.Storage;
 /// <param name="Queues">Only tasks in these queues; null or empty for every queue.</param>
 /// <param name="Now">The current time: tasks with a later run-at wait.</param>
 /// <param name="LeaseExpiresAt">The lease asked for; a task's lease never runs past its attempt's timeout.</param>
-public sealed record TasksClaimExternalParams(
+internal sealed record TasksClaimExternalParams(
     string Holder, long ClaimId, int Limit, IReadOnlyList<string> Types, IReadOnlyList<string>? Queues, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
 
 /// <summary>Parameters of <see cref="ITaskStore.TaskLeaseExtendAsync"/>.</summary>
@@ -16,14 +16,14 @@ public sealed record TasksClaimExternalParams(
 /// <param name="Holder">The worker that claimed it (<c>worker:</c> and its name).</param>
 /// <param name="ClaimId">The claim the worker holds it under (its lease token).</param>
 /// <param name="LeaseExpiresAt">The new end of the lease asked for; never past the attempt's timeout.</param>
-public sealed record TaskLeaseExtendParams(long Id, string Holder, long ClaimId, DateTimeOffset LeaseExpiresAt);
+internal sealed record TaskLeaseExtendParams(long Id, string Holder, long ClaimId, DateTimeOffset LeaseExpiresAt);
 
 /// <summary>A lease that <see cref="ITaskStore.TaskLeaseExtendAsync"/> extended.</summary>
 /// <param name="ExpiresAt">When it now ends.</param>
 /// <param name="StopRequested">A stop was requested: the worker should stop and report.</param>
-public sealed record TaskLease(DateTimeOffset ExpiresAt, bool StopRequested);
+internal sealed record TaskLease(DateTimeOffset ExpiresAt, bool StopRequested);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksRescueExternalAsync"/>.</summary>
 /// <param name="Now">Leases that ended before this are expired.</param>
 /// <param name="Limit">At most this many per call.</param>
-public sealed record TasksRescueExternalParams(DateTimeOffset Now, int Limit);
+internal sealed record TasksRescueExternalParams(DateTimeOffset Now, int Limit);

@@ -16,7 +16,7 @@ public abstract partial class EngineContractTests : IAsyncLifetime
     protected abstract Task<EngineHost> StartHostAsync(Action<TaskSystemBuilder> handlers, Action<TaskSystemOptions>? configure = null, TimeProvider? time = null);
 
     /// <summary>Opens this test's database directly, as another process would.</summary>
-    protected abstract ITaskStore OpenStore();
+    private protected abstract ITaskStore OpenStore();
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
 

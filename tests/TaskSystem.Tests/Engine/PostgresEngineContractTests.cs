@@ -15,6 +15,6 @@ public sealed class PostgresEngineContractTests : EngineContractTests
     protected override Task<EngineHost> StartHostAsync(Action<TaskSystemBuilder> handlers, Action<TaskSystemOptions>? configure = null, TimeProvider? time = null) =>
         PostgresEngineHosts.StartAsync(_connectionString, "test-node", handlers, configure, time);
 
-    protected override ITaskStore OpenStore() =>
+    private protected override ITaskStore OpenStore() =>
         new PostgresTaskStore(_connectionString, 4, "test-node", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
 }

@@ -13,7 +13,7 @@ public sealed class SqliteEngineContractTests : EngineContractTests
     protected override Task<EngineHost> StartHostAsync(Action<TaskSystemBuilder> handlers, Action<TaskSystemOptions>? configure = null, TimeProvider? time = null) =>
         EngineHost.StartAsync(handlers, configure, time, _directory);
 
-    protected override ITaskStore OpenStore() => new SqliteTaskStore(_directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance);
+    private protected override ITaskStore OpenStore() => new SqliteTaskStore(_directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance);
 
     public override Task DisposeAsync()
     {

@@ -13,15 +13,15 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     private readonly List<ITaskStore> _extraStores = [];
     private string _connectionString = null!;
 
-    protected override async Task<ITaskStore> CreateStoreAsync()
+    private protected override async Task<ITaskStore> CreateStoreAsync()
     {
         _connectionString = await PostgresDatabases.CreateAsync();
         return Open();
     }
 
-    protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
-    protected override async Task<ITaskStore> CreateUnmigratedStoreAsync() =>
+    private protected override async Task<ITaskStore> CreateUnmigratedStoreAsync() =>
         new PostgresTaskStore(await PostgresDatabases.CreateAsync(), 2, "early", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
 
     private ITaskStore Open(string node = "test-node") =>

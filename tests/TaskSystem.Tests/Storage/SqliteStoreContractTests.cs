@@ -13,13 +13,13 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     private readonly TempDirectory _directory = new();
     private readonly TempDirectory _otherDirectory = new();
 
-    protected override Task<ITaskStore> CreateStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> CreateStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
-    protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
+    private protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
     private ITaskStore Open() => new SqliteTaskStore(_directory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance);
 
-    protected override Task<ITaskStore> CreateUnmigratedStoreAsync() =>
+    private protected override Task<ITaskStore> CreateUnmigratedStoreAsync() =>
         System.Threading.Tasks.Task.FromResult<ITaskStore>(new SqliteTaskStore(_otherDirectory.SqliteConnectionString, NullLogger<SqliteTaskStore>.Instance));
 
     public override async Task DisposeAsync()

@@ -5,7 +5,7 @@ namespace TaskSystem.Tests.Storage;
 /// <summary>External workers' claims, leases and rescues: the same fence as a node's, on every store.</summary>
 public abstract partial class StoreContractTests
 {
-    protected async Task<IReadOnlyList<TaskRecord>> ClaimExternalAsync(
+    private protected async Task<IReadOnlyList<TaskRecord>> ClaimExternalAsync(
         int limit, string worker = "w1", long claim = 11, DateTimeOffset? now = null, IReadOnlyList<string>? types = null,
         IReadOnlyList<string>? queues = null, TimeSpan? lease = null)
     {

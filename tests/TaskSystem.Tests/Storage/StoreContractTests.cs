@@ -11,16 +11,16 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     protected static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
     protected static readonly string[] AllTypes = ["a", "b"];
 
-    protected ITaskStore Store { get; private set; } = null!;
+    private protected ITaskStore Store { get; private set; } = null!;
 
     /// <summary>A new, empty store on a database of its own.</summary>
-    protected abstract Task<ITaskStore> CreateStoreAsync();
+    private protected abstract Task<ITaskStore> CreateStoreAsync();
 
     /// <summary>The same database, opened again as after a restart.</summary>
-    protected abstract Task<ITaskStore> ReopenStoreAsync();
+    private protected abstract Task<ITaskStore> ReopenStoreAsync();
 
     /// <summary>A store on another new, empty database that nobody has migrated (the test disposes it).</summary>
-    protected abstract Task<ITaskStore> CreateUnmigratedStoreAsync();
+    private protected abstract Task<ITaskStore> CreateUnmigratedStoreAsync();
 
     public async Task InitializeAsync()
     {
@@ -30,21 +30,21 @@ public abstract partial class StoreContractTests : IAsyncLifetime
 
     public virtual async Task DisposeAsync() => await Store.DisposeAsync();
 
-    protected static NewTask Task(string type = "a", int priority = 0, DateTimeOffset? runAt = null, string queue = "default", int maxAttempts = 3, string payload = "{}") =>
+    private protected static NewTask Task(string type = "a", int priority = 0, DateTimeOffset? runAt = null, string queue = "default", int maxAttempts = 3, string payload = "{}") =>
         new(type, queue, priority, payload, maxAttempts, TimeSpan.FromMinutes(1), T0, runAt ?? T0);
 
-    protected async Task<IReadOnlyList<TaskRecord>> InsertAsync(params NewTask[] tasks) =>
+    private protected async Task<IReadOnlyList<TaskRecord>> InsertAsync(params NewTask[] tasks) =>
         await Store.TasksInsertAsync(new TasksInsertParams(tasks), CancellationToken.None);
 
-    protected async Task<IReadOnlyList<TaskRecord>> ClaimAsync(int limit, string node = "n1", long claim = 1, DateTimeOffset? now = null, IReadOnlyList<string>? types = null)
+    private protected async Task<IReadOnlyList<TaskRecord>> ClaimAsync(int limit, string node = "n1", long claim = 1, DateTimeOffset? now = null, IReadOnlyList<string>? types = null)
     {
         var at = now ?? T0;
         return await Store.TasksClaimAsync(new TasksClaimParams(node, claim, limit, types ?? AllTypes, at, at.AddSeconds(30)), CancellationToken.None);
     }
 
-    protected async Task<TaskRecord> GetAsync(long id) => (await Store.TaskGetAsync(id, CancellationToken.None))!;
+    private protected async Task<TaskRecord> GetAsync(long id) => (await Store.TaskGetAsync(id, CancellationToken.None))!;
 
-    protected async Task<bool> CompleteAsync(TaskCompletion completion) =>
+    private protected async Task<bool> CompleteAsync(TaskCompletion completion) =>
         (await Store.TasksCompleteAsync(new TasksCompleteParams([completion]), CancellationToken.None))[0];
 
     [Fact]

@@ -17,7 +17,7 @@ public class ClaimGate : DispatchProxy
 
     public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static (ITaskStore Store, ClaimGate Gate) Wrap(ITaskStore inner)
+    internal static (ITaskStore Store, ClaimGate Gate) Wrap(ITaskStore inner)
     {
         var store = Create<ITaskStore, ClaimGate>();
         var gate = (ClaimGate)(object)store;

@@ -19,7 +19,7 @@ public sealed class EngineHost : IAsyncDisposable
 
     public TaskManager Manager => Host.Services.GetRequiredService<TaskManager>();
 
-    public ITaskStore Store => Host.Services.GetRequiredService<ITaskStore>();
+    internal ITaskStore Store => Host.Services.GetRequiredService<ITaskStore>();
 
     public static EngineHost Create(
         Action<TaskSystemBuilder> handlers,

@@ -374,10 +374,11 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             .Bind("$result", kind is CompletionKind.Succeeded or CompletionKind.Cancelled ? completion.ResultJson : null)
             .Bind("$error", error)
             .Bind("$run_at", completion.RunAt is { } runAt ? Ms(runAt) : null)
+            .Bind("$stack_trace", kind == completion.Kind ? completion.StackTrace : null)
             .ExecuteNonQuery() == 1;
 
     private const string AppendError =
-        "json_insert(COALESCE(errors, '[]'), '$[#]', json_object('attempt', attempt, 'error', $error, 'at', $at))";
+        "json_insert(COALESCE(errors, '[]'), '$[#]', json_object('attempt', attempt, 'error', $error, 'at', $at, 'stackTrace', $stack_trace))";
 
     private static string CompletionSql(CompletionKind kind) => kind switch
     {

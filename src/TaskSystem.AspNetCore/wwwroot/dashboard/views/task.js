@@ -103,12 +103,19 @@ function code(value, labelledBy) {
   return h('pre', { class: 'code', tabindex: 0, 'aria-labelledby': labelledBy }, prettyJson(value));
 }
 
+/** A failed attempt's message, and its stack trace (as the server kept it, at most 8 KiB) folded under it. */
+function failure(error) {
+  if (!error.stackTrace) return error.error;
+  return h('div', {}, h('span', {}, error.error),
+    h('details', { class: 'stack-trace' }, h('summary', {}, 'Stack trace'), h('pre', { class: 'code', tabindex: 0 }, error.stackTrace)));
+}
+
 /**
  * Every attempt, latest first: the failed ones from the task's error history (kept across retries, so attempt
  * numbers can repeat), then the current one from its state, or when the next one is due.
  */
 function attempts(task) {
-  const rows = task.errors.map((error) => [String(error.attempt), h('span', { class: 'badge state-failed' }, 'failed'), timeElement(error.at), error.error]);
+  const rows = task.errors.map((error) => [String(error.attempt), h('span', { class: 'badge state-failed' }, 'failed'), timeElement(error.at), failure(error)]);
   if (task.state === 'running') {
     rows.push([String(task.attempt), stateBadge('running'), h('span', {}, 'started ', timeElement(task.startedAt)), '']);
   } else if (task.state === 'succeeded') {

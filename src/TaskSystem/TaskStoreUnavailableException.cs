@@ -1,4 +1,4 @@
-namespace TaskSystem.Storage;
+namespace TaskSystem;
 
 /// <summary>The database cannot be reached right now; the operation did nothing and may be tried again.</summary>
 public sealed class TaskStoreUnavailableException : Exception
