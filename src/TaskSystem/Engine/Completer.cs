@@ -85,6 +85,11 @@ internal sealed class Completer(
             {
                 wake.WakeAt(runAt);
             }
+            else if (written && completion.Kind == CompletionKind.Interrupted)
+            {
+                // Back in the queue, to run again now: the claim of this round may have run before this write.
+                wake.Set();
+            }
 
             if (written)
             {

@@ -71,7 +71,7 @@ internal sealed class TaskEngine(
             loop.Start();
         }
 
-        Log.EngineStarted(logger, settings.Node, settings.Concurrency, string.Join(", ", handlers.Types), store.GetType().Name);
+        Log.EngineStarted(logger, settings.Node, settings.Concurrency, string.Join(", ", handlers.Types), InstrumentedTaskStore.Unwrap(store).GetType().Name);
     }
 
     /// <summary>Idempotent: hosts may call it more than once, even concurrently; every caller waits for the one shutdown.</summary>

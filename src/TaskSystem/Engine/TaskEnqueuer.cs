@@ -64,10 +64,10 @@ internal sealed class TaskEnqueuer(
         IReadOnlyList<TaskRequest> requests, DbTransaction transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        if (store is not ITaskStoreTransactions transactional)
+        if (InstrumentedTaskStore.Unwrap(store) is not ITaskStoreTransactions transactional)
         {
             throw new NotSupportedException(
-                $"The {store.GetType().Name} cannot enqueue inside an application's transaction: only the PostgreSQL store can (the SQLite file is TaskSystem's own).");
+                $"The {InstrumentedTaskStore.Unwrap(store).GetType().Name} cannot enqueue inside an application's transaction: only the PostgreSQL store can (the SQLite file is TaskSystem's own).");
         }
 
         if (requests.Count == 0)

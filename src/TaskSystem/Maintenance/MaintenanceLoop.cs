@@ -15,6 +15,7 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
     private readonly CancellationTokenSource _stopping = new();
     private readonly KeyValuePair<string, object?> _nameTag = new(TaskMetrics.MaintenanceName, name.Replace(' ', '_'));
     private Task _loop = Task.CompletedTask;
+    private volatile bool _disposed;
 
     public string Name => name;
 
@@ -25,11 +26,21 @@ internal sealed class MaintenanceLoop(string name, TimeSpan interval, Func<Cance
 
     public async Task StopAsync()
     {
+        if (_disposed)
+        {
+            // A host may stop its services after disposing them (a test host torn down twice): nothing runs any more.
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _stopping.Dispose();
+    }
 
     private async Task LoopAsync()
     {

@@ -46,6 +46,9 @@ internal class InstrumentedTaskStore : ITaskStore
 
     public StoreCapabilities Capabilities => Inner.Capabilities;
 
+    /// <summary>The store under the instrumentation, for what only it offers (joining an app's transaction, its name).</summary>
+    public static ITaskStore Unwrap(ITaskStore store) => store is InstrumentedTaskStore instrumented ? instrumented.Inner : store;
+
     /// <summary>Instruments <paramref name="store"/>, keeping it a notifier if it is one.</summary>
     public static ITaskStore Wrap(ITaskStore store, StoreTelemetry telemetry) => store switch
     {

@@ -18,7 +18,7 @@ public sealed class StoreSelectionTests
         await using var services = new ServiceCollection().AddLogging()
             .AddTaskSystem(o => o.ConnectionString = Npgsql).UsePostgreSql().Services.BuildServiceProvider();
 
-        Assert.IsType<PostgresTaskStore>(services.GetRequiredService<ITaskStore>());
+        Assert.IsType<PostgresTaskStore>(InstrumentedTaskStore.Unwrap(services.GetRequiredService<ITaskStore>()));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class StoreSelectionTests
             })
             .UsePostgreSql().Services.BuildServiceProvider();
 
-        Assert.IsType<SqliteTaskStore>(services.GetRequiredService<ITaskStore>());
+        Assert.IsType<SqliteTaskStore>(InstrumentedTaskStore.Unwrap(services.GetRequiredService<ITaskStore>()));
     }
 
     [Fact]
