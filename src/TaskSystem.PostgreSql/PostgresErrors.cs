@@ -34,6 +34,9 @@ internal static class PostgresErrors
         exception is PostgresException postgres
         && (postgres.SqlState.StartsWith("53", StringComparison.Ordinal) || postgres.SqlState is PostgresErrorCodes.IoError or PostgresErrorCodes.SystemError);
 
+    /// <summary>True when the connection is no longer usable (a lost server, a broken stream): nothing to tidy on it.</summary>
+    public static bool IsConnectionLost(NpgsqlConnection connection) => connection.FullState is System.Data.ConnectionState.Broken or System.Data.ConnectionState.Closed;
+
     public static TaskStoreUnavailableException Unavailable(Exception exception) =>
         IsShortOfResources(exception)
             ? new($"PostgreSQL refused the statement for want of a resource ({((PostgresException)exception).SqlState}): {exception.Message}", exception)

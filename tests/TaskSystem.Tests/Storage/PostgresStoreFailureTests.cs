@@ -84,21 +84,28 @@ public sealed class PostgresStoreFailureTests : IAsyncLifetime
     [Fact]
     public async Task ManyConcurrentRequests_WithBadOnesAmongThem_EachIsAnsweredOnItsOwnMerits()
     {
-        var requests = Enumerable.Range(0, 300).Select(i => (Bad: i % 50 == 7, Insert: InsertAsync(i % 50 == 7 ? "bad \0" : $$"""{"i":{{i}}}"""))).ToList();
-
-        foreach (var (isBad, insert) in requests)
+        // Rounds, because a connection that prepared the insert and then had one refused must stay usable for the
+        // next round's accepted inserts.
+        for (var round = 0; round < 4; round++)
         {
-            if (isBad)
+            var requests = Enumerable.Range(0, 300)
+                .Select(i => (Bad: i % 50 == 7, Insert: InsertAsync(i % 50 == 7 ? "bad \0" : $$"""{"i":{{i}}}""")))
+                .ToList();
+
+            foreach (var (isBad, insert) in requests)
             {
-                Assert.Equal("22021", (await Assert.ThrowsAsync<PostgresException>(() => insert)).SqlState);
-            }
-            else
-            {
-                Assert.Equal(TaskState.Queued, (await insert)[0].State);
+                if (isBad)
+                {
+                    Assert.Equal("22021", (await Assert.ThrowsAsync<PostgresException>(() => insert)).SqlState);
+                }
+                else
+                {
+                    Assert.Equal(TaskState.Queued, (await insert)[0].State);
+                }
             }
         }
 
-        Assert.Equal(294L, (await _store.TasksCountByStateAsync(CancellationToken.None))[TaskState.Queued]);
+        Assert.Equal(4 * 294L, (await _store.TasksCountByStateAsync(CancellationToken.None))[TaskState.Queued]);
     }
 
     [Fact]
