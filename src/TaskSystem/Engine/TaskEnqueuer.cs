@@ -31,25 +31,10 @@ internal sealed class TaskEnqueuer(
     /// <exception cref="TaskQueueFullException">The queue has no room for them; nothing was stored.</exception>
     public async Task<IReadOnlyList<TaskInfo>> EnqueueAsync(IReadOnlyList<TaskRequest> requests, CancellationToken cancellationToken)
     {
-        if (requests.Count == 0)
+        var (tasks, inserted) = await InsertAsync(requests, store.TasksInsertAsync, cancellationToken).ConfigureAwait(false);
+        if (inserted.Length > 0)
         {
-            return [];
-        }
-
-        using var activity = TaskTracing.StartEnqueue(requests.Count == 1 ? requests[0].Type : null);
-        var now = time.GetUtcNow();
-        var prepared = new (NewTask Task, JsonElement Payload)[requests.Count];
-        for (var i = 0; i < prepared.Length; i++)
-        {
-            prepared[i] = validator.Prepare(requests[i], now);
-        }
-
-        var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
-        Wake(prepared.Min(p => p.Task.RunAt), Array.Exists(prepared, p => externalTypes.Accepts(p.Task.Type)));
-        var tasks = new TaskInfo[inserted.Count];
-        for (var i = 0; i < tasks.Length; i++)
-        {
-            tasks[i] = TaskInfo.From(inserted[i], prepared[i].Payload);
+            Wake(inserted.Min(t => t.RunAt), Array.Exists(inserted, t => externalTypes.Accepts(t.Type)));
         }
 
         return tasks;
@@ -57,7 +42,8 @@ internal sealed class TaskEnqueuer(
 
     /// <summary>
     /// Inserts the tasks inside the app's own transaction: they exist if and only if it commits. No wake-up here:
-    /// the store's signal commits with the transaction and reaches every node, this one included.
+    /// the store's signal commits with the transaction and reaches every node, this one included. Counted as
+    /// committed: if the app rolls back, the cap over-counts until the next refresh (the safe side).
     /// </summary>
     /// <exception cref="NotSupportedException">The store cannot join an app's transaction.</exception>
     public async Task<IReadOnlyList<TaskInfo>> EnqueueInTransactionAsync(
@@ -70,36 +56,9 @@ internal sealed class TaskEnqueuer(
                 $"The {InstrumentedTaskStore.Unwrap(store).GetType().Name} cannot enqueue inside an application's transaction: only the PostgreSQL store can (the SQLite file is TaskSystem's own).");
         }
 
-        if (requests.Count == 0)
-        {
-            return [];
-        }
-
-        using var activity = TaskTracing.StartEnqueue(requests.Count == 1 ? requests[0].Type : null);
-        var now = time.GetUtcNow();
-        var prepared = requests.Select(request => validator.Prepare(request, now)).ToArray();
-        var tasks = prepared.Select(p => p.Task).ToArray();
-        if (!counts.TryReserve(tasks.Length))
-        {
-            throw QueueFull(tasks);
-        }
-
-        IReadOnlyList<TaskRecord> inserted;
-        try
-        {
-            inserted = await transactional.TasksInsertInTransactionAsync(new TasksInsertParams(tasks), transaction, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            counts.Unreserve(tasks.Length);
-            throw;
-        }
-
-        // Counted as committed: if the app rolls back, the cap over-counts until the next refresh (the safe side).
-        counts.Commit(tasks.Length);
-        metrics.Enqueued(tasks);
-        TaskTracing.Enqueued(activity, inserted);
-        return [.. inserted.Select((record, i) => TaskInfo.From(record, prepared[i].Payload))];
+        var (tasks, _) = await InsertAsync(
+            requests, (parameters, ct) => transactional.TasksInsertInTransactionAsync(parameters, transaction, ct), cancellationToken).ConfigureAwait(false);
+        return tasks;
     }
 
     /// <summary>
@@ -129,9 +88,29 @@ internal sealed class TaskEnqueuer(
         }
     }
 
-    /// <summary>Stores new tasks if the queue has room for them, and counts them.</summary>
-    private async Task<IReadOnlyList<TaskRecord>> InsertAsync(NewTask[] tasks, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the requests, then stores them with <paramref name="insert"/> if the queue has room, and counts them.
+    /// Returns the tasks as the caller sees them and the rows as they were inserted.
+    /// </summary>
+    private async Task<(IReadOnlyList<TaskInfo> Tasks, NewTask[] Inserted)> InsertAsync(
+        IReadOnlyList<TaskRequest> requests,
+        Func<TasksInsertParams, CancellationToken, Task<IReadOnlyList<TaskRecord>>> insert,
+        CancellationToken cancellationToken)
     {
+        if (requests.Count == 0)
+        {
+            return ([], []);
+        }
+
+        using var activity = TaskTracing.StartEnqueue(requests.Count == 1 ? requests[0].Type : null);
+        var now = time.GetUtcNow();
+        var prepared = new (NewTask Task, JsonElement Payload)[requests.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = validator.Prepare(requests[i], now);
+        }
+
+        var tasks = Array.ConvertAll(prepared, p => p.Task);
         if (!counts.TryReserve(tasks.Length))
         {
             throw QueueFull(tasks);
@@ -140,7 +119,7 @@ internal sealed class TaskEnqueuer(
         IReadOnlyList<TaskRecord> inserted;
         try
         {
-            inserted = await store.TasksInsertAsync(new TasksInsertParams(tasks), cancellationToken).ConfigureAwait(false);
+            inserted = await insert(new TasksInsertParams(tasks), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -151,7 +130,13 @@ internal sealed class TaskEnqueuer(
         counts.Commit(tasks.Length);
         metrics.Enqueued(tasks);
         TaskTracing.Enqueued(activity, inserted);
-        return inserted;
+        var infos = new TaskInfo[inserted.Count];
+        for (var i = 0; i < infos.Length; i++)
+        {
+            infos[i] = TaskInfo.From(inserted[i], prepared[i].Payload);
+        }
+
+        return (infos, tasks);
     }
 
     private TaskQueueFullException QueueFull(NewTask[] tasks)

@@ -12,26 +12,17 @@ internal sealed class WakeSignal
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    private long _dueTicks = long.MaxValue;
+    private readonly EarliestDue _due = new();
 
     public void Set() => _channel.Writer.TryWrite(true);
 
     /// <summary>Makes the next wait end no later than <paramref name="dueAt"/> (a retry's time, say).</summary>
     public void WakeAt(DateTimeOffset dueAt)
     {
-        var ticks = dueAt.UtcTicks;
-        var current = Volatile.Read(ref _dueTicks);
-        while (ticks < current)
+        if (_due.MoveEarlier(dueAt))
         {
-            var seen = Interlocked.CompareExchange(ref _dueTicks, ticks, current);
-            if (seen == current)
-            {
-                // A waiter may be sleeping past the new due time: let it recompute.
-                Set();
-                return;
-            }
-
-            current = seen;
+            // A waiter may be sleeping past the new due time: let it recompute.
+            Set();
         }
     }
 
@@ -43,7 +34,7 @@ internal sealed class WakeSignal
             return true;
         }
 
-        var timeout = TimeUntilDue(maxWait, time);
+        var timeout = _due.WaitFrom(maxWait, time);
         if (timeout <= TimeSpan.Zero)
         {
             return false;
@@ -60,24 +51,5 @@ internal sealed class WakeSignal
         {
             return false;
         }
-    }
-
-    /// <summary>The wait until the known due time, capped; a due time that has passed is forgotten.</summary>
-    private TimeSpan TimeUntilDue(TimeSpan maxWait, TimeProvider time)
-    {
-        var due = Volatile.Read(ref _dueTicks);
-        if (due == long.MaxValue)
-        {
-            return maxWait;
-        }
-
-        var untilDue = TimeSpan.FromTicks(due - time.GetUtcNow().UtcTicks);
-        if (untilDue <= TimeSpan.Zero)
-        {
-            Interlocked.CompareExchange(ref _dueTicks, long.MaxValue, due);
-            return TimeSpan.Zero;
-        }
-
-        return untilDue < maxWait ? untilDue : maxWait;
     }
 }

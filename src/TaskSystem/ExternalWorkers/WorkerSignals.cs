@@ -12,7 +12,7 @@ internal sealed class WorkerSignals
 {
     private TaskCompletionSource _ready = NewReady();
     private int _watched;
-    private long _dueTicks = long.MaxValue;
+    private readonly EarliestDue _due = new();
 
     /// <summary>Heartbeats waiting for a stop of their task, by task id.</summary>
     public StopWaiters Stops { get; } = new();
@@ -51,19 +51,10 @@ internal sealed class WorkerSignals
     /// <summary>A task comes due at <paramref name="dueAt"/> (a delayed enqueue, a retry's backoff): waits end no later.</summary>
     public void TasksReadyAt(DateTimeOffset dueAt)
     {
-        var ticks = dueAt.UtcTicks;
-        var current = Volatile.Read(ref _dueTicks);
-        while (ticks < current)
+        if (_due.MoveEarlier(dueAt))
         {
-            var seen = Interlocked.CompareExchange(ref _dueTicks, ticks, current);
-            if (seen == current)
-            {
-                // Waiters may sleep past the new due time: let them recompute.
-                TasksReady();
-                return;
-            }
-
-            current = seen;
+            // Waiters may sleep past the new due time: let them recompute.
+            TasksReady();
         }
     }
 
@@ -78,7 +69,7 @@ internal sealed class WorkerSignals
             return true;
         }
 
-        var timeout = TimeUntilDue(maxWait, time);
+        var timeout = _due.WaitFrom(maxWait, time);
         if (timeout <= TimeSpan.Zero)
         {
             return false;
@@ -97,25 +88,6 @@ internal sealed class WorkerSignals
         {
             return false;
         }
-    }
-
-    /// <summary>The wait until the known due time, capped; a due time that has passed is forgotten.</summary>
-    private TimeSpan TimeUntilDue(TimeSpan maxWait, TimeProvider time)
-    {
-        var due = Volatile.Read(ref _dueTicks);
-        if (due == long.MaxValue)
-        {
-            return maxWait;
-        }
-
-        var untilDue = TimeSpan.FromTicks(due - time.GetUtcNow().UtcTicks);
-        if (untilDue <= TimeSpan.Zero)
-        {
-            Interlocked.CompareExchange(ref _dueTicks, long.MaxValue, due);
-            return TimeSpan.Zero;
-        }
-
-        return untilDue < maxWait ? untilDue : maxWait;
     }
 
     private static TaskCompletionSource NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
