@@ -71,6 +71,15 @@ internal static class PostgresSchema
         DROP INDEX tasksystem_tasks_state;
         CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id) INCLUDE (queue);
         """ + PostgresCounters.Migration,
+
+        // 3: unique tasks. An idempotency key, and the schedule tick a task was made for, are each unique among the
+        // kept tasks: a second insert of either adds nothing (ON CONFLICT DO NOTHING waits for a racing insert of the
+        // same key to commit or roll back), so a race of two enqueues, or of two nodes at one tick, resolves here.
+        """
+        ALTER TABLE tasksystem_tasks ADD COLUMN idempotency_key text, ADD COLUMN schedule text, ADD COLUMN scheduled_for timestamptz;
+        CREATE UNIQUE INDEX tasksystem_tasks_key ON tasksystem_tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE UNIQUE INDEX tasksystem_tasks_schedule_tick ON tasksystem_tasks (schedule, scheduled_for) WHERE schedule IS NOT NULL;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

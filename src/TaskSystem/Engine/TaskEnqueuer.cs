@@ -45,11 +45,17 @@ internal sealed class TaskEnqueuer(
         }
 
         var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
-        Wake(prepared.Min(p => p.Task.RunAt), Array.Exists(prepared, p => externalTypes.Accepts(p.Task.Type)));
+        var added = prepared.Where((_, i) => !inserted[i].Existing).ToList();
+        if (added.Count > 0)
+        {
+            Wake(added.Min(p => p.Task.RunAt), added.Exists(p => externalTypes.Accepts(p.Task.Type)));
+        }
+
         var tasks = new TaskInfo[inserted.Count];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = TaskInfo.From(inserted[i], prepared[i].Payload);
+            // A task found by its key shows its own payload, not the request's.
+            tasks[i] = inserted[i].Existing ? TaskInfo.From(inserted[i]) : TaskInfo.From(inserted[i], prepared[i].Payload);
         }
 
         return tasks;
@@ -96,10 +102,9 @@ internal sealed class TaskEnqueuer(
         }
 
         // Counted as committed: if the app rolls back, the cap over-counts until the next refresh (the safe side).
-        counts.Commit(tasks.Length);
-        metrics.Enqueued(tasks);
+        CountAdded(tasks, inserted);
         TaskTracing.Enqueued(activity, inserted);
-        return [.. inserted.Select((record, i) => TaskInfo.From(record, prepared[i].Payload))];
+        return [.. inserted.Select((record, i) => record.Existing ? TaskInfo.From(record) : TaskInfo.From(record, prepared[i].Payload))];
     }
 
     /// <summary>
@@ -148,10 +153,18 @@ internal sealed class TaskEnqueuer(
             throw;
         }
 
-        counts.Commit(tasks.Length);
-        metrics.Enqueued(tasks);
+        CountAdded(tasks, inserted);
         TaskTracing.Enqueued(activity, inserted);
         return inserted;
+    }
+
+    /// <summary>Commits the reservation for the tasks actually added; one found by its key added nothing.</summary>
+    private void CountAdded(NewTask[] tasks, IReadOnlyList<TaskRecord> inserted)
+    {
+        var added = tasks.Where((_, i) => !inserted[i].Existing).ToArray();
+        counts.Unreserve(tasks.Length - added.Length);
+        counts.Commit(added.Length);
+        metrics.Enqueued(added);
     }
 
     private TaskQueueFullException QueueFull(NewTask[] tasks)
