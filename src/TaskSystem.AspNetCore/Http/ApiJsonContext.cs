@@ -7,6 +7,7 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(TaskResponse))]
 [JsonSerializable(typeof(TaskListResponse))]
+[JsonSerializable(typeof(TaskBatchResponse))]
 [JsonSerializable(typeof(Dashboard.StatsResponse))]
 [JsonSerializable(typeof(Dashboard.OverviewResponse))]
 [JsonSerializable(typeof(Dashboard.HandlersResponse))]

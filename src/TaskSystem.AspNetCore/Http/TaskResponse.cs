@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace TaskSystem.AspNetCore.Http;
 
@@ -32,6 +33,10 @@ internal sealed record TaskResponse(
     /// <summary>The tick of <see cref="Schedule"/> it was made for, or null.</summary>
     public DateTimeOffset? ScheduledFor { get; init; }
 
+    /// <summary>Only in an enqueue's answer, only when true: the key was held, so this is the earlier task and nothing was added.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Existing { get; init; }
+
     public static TaskResponse From(TaskInfo task) => new(
         task.Id,
         task.Type,
@@ -55,6 +60,7 @@ internal sealed record TaskResponse(
         Key = task.Key,
         Schedule = task.Schedule,
         ScheduledFor = task.ScheduledFor,
+        Existing = task.Existing,
     };
 }
 

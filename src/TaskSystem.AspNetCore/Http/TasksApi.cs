@@ -41,6 +41,9 @@ internal static class TasksApi
         tasks.MapPost("/", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
                 EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
             .WithMetadata(new RequestSizeLimit(maxBody));
+        tasks.MapPost("/batch", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
+                TaskBatchApi.EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
+            .WithMetadata(new RequestSizeLimit(TaskBatchApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)));
         tasks.MapGet("/", ListAsync);
         tasks.MapGet("/{id}", GetAsync);
         tasks.MapDelete("/{id}", StopAsync);

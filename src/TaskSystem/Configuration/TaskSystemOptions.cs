@@ -117,4 +117,7 @@ public sealed class TaskSystemOptions
 
     /// <summary><see cref="SelfFenceAfter"/>, or its default when it is not set.</summary>
     internal TimeSpan SelfFenceAfterOrDefault => SelfFenceAfter ?? LeaseDuration * 2 / 3;
+
+    /// <summary>The most tasks one batch enqueue (<c>POST /tasks/batch</c>) may hold: all are stored in one commit. Default 1,000.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
 }

@@ -41,7 +41,14 @@ internal sealed class TaskEnqueuer(
         var prepared = new (NewTask Task, JsonElement Payload)[requests.Count];
         for (var i = 0; i < prepared.Length; i++)
         {
-            prepared[i] = validator.Prepare(requests[i], now);
+            try
+            {
+                prepared[i] = validator.Prepare(requests[i], now);
+            }
+            catch (TaskValidationException invalid) when (requests.Count > 1)
+            {
+                throw invalid.At(i);
+            }
         }
 
         var inserted = await InsertAsync([.. prepared.Select(p => p.Task)], activity, cancellationToken).ConfigureAwait(false);
