@@ -120,4 +120,10 @@ public sealed class TaskSystemOptions
 
     /// <summary>The most tasks one batch enqueue (<c>POST /tasks/batch</c>) may hold: all are stored in one commit. Default 1,000.</summary>
     public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// Recurring schedules this node declares, by name (<c>TaskSystem:Schedules:{name}:...</c>): written to the store at
+    /// start, replacing the definition of a schedule of the same name (see docs/schedules.md). Default none.
+    /// </summary>
+    public IDictionary<string, ScheduleOptions> Schedules { get; } = new Dictionary<string, ScheduleOptions>(StringComparer.Ordinal);
 }

@@ -106,6 +106,25 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX tasks_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
         CREATE UNIQUE INDEX tasks_schedule_tick ON tasks (schedule, scheduled_for) WHERE schedule IS NOT NULL;
         """,
+
+        // 5: recurring schedules (SqliteTaskStore.Schedules.cs). next_run_at is the tick a schedule waits for: firing
+        // moves it on only where it still holds the tick the firing node saw, the fence of a tick.
+        """
+        CREATE TABLE schedules (
+            name TEXT PRIMARY KEY,
+            cron TEXT,
+            time_zone TEXT NOT NULL,
+            every_ms INTEGER,
+            template TEXT NOT NULL,
+            paused INTEGER NOT NULL,
+            overlap TEXT NOT NULL,
+            misfire TEXT NOT NULL,
+            next_run_at INTEGER,
+            last_run_at INTEGER,
+            last_task_id INTEGER,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
 
