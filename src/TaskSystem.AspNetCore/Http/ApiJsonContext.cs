@@ -8,6 +8,8 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSerializable(typeof(TaskResponse))]
 [JsonSerializable(typeof(TaskListResponse))]
 [JsonSerializable(typeof(TaskBatchResponse))]
+[JsonSerializable(typeof(ScheduleResponse))]
+[JsonSerializable(typeof(ScheduleListResponse))]
 [JsonSerializable(typeof(Dashboard.StatsResponse))]
 [JsonSerializable(typeof(Dashboard.OverviewResponse))]
 [JsonSerializable(typeof(Dashboard.HandlersResponse))]
