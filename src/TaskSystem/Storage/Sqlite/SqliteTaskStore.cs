@@ -146,8 +146,8 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     /// <summary>Inserts one task in the writer's transaction; a taken key or tick returns its holder instead.</summary>
     private static TaskRecord InsertTask(SqliteWriteContext context, NewTask task)
     {
-            var state = task.InitialState;
-            var id = context.Command("""
+        var state = task.InitialState;
+        var id = context.Command("""
                 INSERT INTO tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent,
                                    idempotency_key, schedule, scheduled_for)
                 VALUES ($type, $queue, $priority, $payload, $state, $max_attempts, $timeout_ms, $created_at, $run_at, $trace_parent,
@@ -155,43 +155,43 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 ON CONFLICT DO NOTHING
                 RETURNING id
                 """)
-                .Bind("$type", task.Type)
-                .Bind("$queue", task.Queue)
-                .Bind("$priority", task.Priority)
-                .Bind("$payload", task.PayloadJson)
-                .Bind("$state", state.ToWire())
-                .Bind("$max_attempts", task.MaxAttempts)
-                .Bind("$timeout_ms", (long)task.Timeout.TotalMilliseconds)
-                .Bind("$created_at", Ms(task.CreatedAt))
-                .Bind("$run_at", Ms(task.RunAt))
-                .Bind("$trace_parent", task.TraceParent)
-                .Bind("$key", task.Key)
-                .Bind("$schedule", task.Schedule)
-                .Bind("$scheduled_for", task.ScheduledFor is { } tick ? Ms(tick) : null)
-                .ExecuteScalar();
-            if (id is null)
-            {
-                return Holder(context, task);
-            }
+            .Bind("$type", task.Type)
+            .Bind("$queue", task.Queue)
+            .Bind("$priority", task.Priority)
+            .Bind("$payload", task.PayloadJson)
+            .Bind("$state", state.ToWire())
+            .Bind("$max_attempts", task.MaxAttempts)
+            .Bind("$timeout_ms", (long)task.Timeout.TotalMilliseconds)
+            .Bind("$created_at", Ms(task.CreatedAt))
+            .Bind("$run_at", Ms(task.RunAt))
+            .Bind("$trace_parent", task.TraceParent)
+            .Bind("$key", task.Key)
+            .Bind("$schedule", task.Schedule)
+            .Bind("$scheduled_for", task.ScheduledFor is { } tick ? Ms(tick) : null)
+            .ExecuteScalar();
+        if (id is null)
+        {
+            return Holder(context, task);
+        }
 
-            return new TaskRecord
-            {
-                Id = (long)id,
-                Type = task.Type,
-                Queue = task.Queue,
-                Priority = task.Priority,
-                PayloadJson = task.PayloadJson,
-                State = state,
-                Attempt = 0,
-                MaxAttempts = task.MaxAttempts,
-                Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
-                CreatedAt = Time(Ms(task.CreatedAt)),
-                RunAt = Time(Ms(task.RunAt)),
-                TraceParent = task.TraceParent,
-                Key = task.Key,
-                Schedule = task.Schedule,
-                ScheduledFor = task.ScheduledFor is { } at ? Time(Ms(at)) : null,
-            };
+        return new TaskRecord
+        {
+            Id = (long)id,
+            Type = task.Type,
+            Queue = task.Queue,
+            Priority = task.Priority,
+            PayloadJson = task.PayloadJson,
+            State = state,
+            Attempt = 0,
+            MaxAttempts = task.MaxAttempts,
+            Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
+            CreatedAt = Time(Ms(task.CreatedAt)),
+            RunAt = Time(Ms(task.RunAt)),
+            TraceParent = task.TraceParent,
+            Key = task.Key,
+            Schedule = task.Schedule,
+            ScheduledFor = task.ScheduledFor is { } at ? Time(Ms(at)) : null,
+        };
     }
 
     /// <summary>The kept task that holds the key (or schedule tick) an insert found taken.</summary>
