@@ -57,4 +57,19 @@ public static class TaskSystemEndpointRouteBuilderExtensions
         configure?.Invoke(options);
         return DashboardApi.Map(endpoints, prefix, options);
     }
+
+    /// <summary>
+    /// Maps the recurring schedules API under <paramref name="prefix"/>: <c>GET /</c>, <c>GET|PUT|DELETE /{name}</c>,
+    /// <c>POST /{name}/pause|resume|trigger</c> (see docs/schedules.md). Requests from other machines are refused
+    /// unless <see cref="TaskSystemEndpointOptions.AuthorizationPolicy"/> is set or <see cref="TaskSystemEndpointOptions.LocalRequestsOnly"/> is false.
+    /// </summary>
+    public static RouteGroupBuilder MapTaskSystemSchedules(
+        this IEndpointRouteBuilder endpoints, string prefix = "/schedules", Action<TaskSystemEndpointOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        var options = new TaskSystemEndpointOptions();
+        configure?.Invoke(options);
+        return SchedulesApi.Map(endpoints, prefix, options);
+    }
 }

@@ -21,11 +21,31 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
     /// <summary>Two statements in flight: one is being written while the next batch gathers and is sent.</summary>
     private const int Writers = 2;
 
+    /// <summary>
+    /// The multi-row insert. A row whose idempotency key or schedule tick a kept task holds is skipped (and one that
+    /// races an uncommitted insert of the same key waits for it to commit or roll back first), so a key is never
+    /// held twice; <see cref="HoldersByKeySql"/> then finds who holds it.
+    /// </summary>
     internal const string InsertSql = """
-        INSERT INTO tasksystem_tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent)
+        INSERT INTO tasksystem_tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent,
+                                      idempotency_key, schedule, scheduled_for)
         SELECT * FROM unnest(@type::text[], @queue::text[], @priority::integer[], @payload::text[], @state::text[],
-                             @max_attempts::integer[], @timeout_ms::bigint[], @created_at::timestamptz[], @run_at::timestamptz[], @trace_parent::text[])
+                             @max_attempts::integer[], @timeout_ms::bigint[], @created_at::timestamptz[], @run_at::timestamptz[], @trace_parent::text[],
+                             @key::text[], @schedule::text[], @scheduled_for::timestamptz[])
+        ON CONFLICT DO NOTHING
         RETURNING id
+        """;
+
+    /// <summary>
+    /// The tasks holding the batch's keys, read by a later statement of the same implicit transaction: under READ
+    /// COMMITTED it sees both this batch's rows and those a racing insert committed while the insert waited.
+    /// </summary>
+    private static readonly string HoldersByKeySql = $"SELECT {Columns} FROM tasksystem_tasks WHERE idempotency_key = ANY(@keys)";
+
+    /// <summary>The tasks holding the batch's schedule ticks (as <see cref="HoldersByKeySql"/>).</summary>
+    private static readonly string HoldersByTickSql = $"""
+        SELECT {Columns} FROM tasksystem_tasks
+        WHERE (schedule, scheduled_for) IN (SELECT * FROM unnest(@schedules::text[], @ticks::timestamptz[]))
         """;
 
     private readonly Channel<InsertRequest> _queue = Channel.CreateBounded<InsertRequest>(
@@ -102,10 +122,10 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
 
     private async Task CommitAsync(List<InsertRequest> batch)
     {
-        long[] ids;
+        TaskRecord[]? records;
         try
         {
-            ids = await WriteAsync(batch).ConfigureAwait(false);
+            records = await WriteAsync(batch).ConfigureAwait(false);
         }
         catch (Exception exception) when (batch.Count > 1 && !PostgresErrors.IsUnavailable(exception) && exception is not TaskStoreUnavailableException)
         {
@@ -127,17 +147,16 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         }
 
         // Committed: from here on nothing is written again, whatever happens.
-        var expected = batch.Sum(request => request.Tasks.Count);
-        if (ids.Length != expected)
+        if (records is null)
         {
-            Fail(batch, new InvalidOperationException($"The insert returned {ids.Length} ids for {expected} tasks."));
+            Fail(batch, new InvalidOperationException("The insert's rows did not match the tasks sent."));
             return;
         }
 
         var offset = 0;
         foreach (var request in batch)
         {
-            request.Complete(ids, offset);
+            request.Complete(records, offset);
             offset += request.Tasks.Count;
         }
     }
@@ -150,12 +169,12 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the batch as one statement; returns the ids it got, in the order of the tasks.</summary>
-    private Task<long[]> WriteAsync(List<InsertRequest> batch) => _database.WriteAsync(async (connection, cancellationToken) =>
+    /// <summary>Writes the batch as one statement; returns the rows, in the order of the tasks (null if they do not match).</summary>
+    private Task<TaskRecord[]?> WriteAsync(List<InsertRequest> batch) => _database.WriteAsync(async (connection, cancellationToken) =>
     {
         var tasks = batch.SelectMany(request => request.Tasks).ToList();
         await using var command = new NpgsqlBatch(connection);
-        command.BatchCommands.Add(InsertCommand(tasks));
+        AddInsertCommands(command, tasks);
         if (tasks.Exists(t => t.InitialState == TaskState.Queued))
         {
             // Sent by PostgreSQL at the commit of this batch's implicit transaction, and only if it commits.
@@ -165,11 +184,15 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
             command.BatchCommands.Add(notify);
         }
 
-        return await ReadIdsAsync(command, tasks.Count, cancellationToken).ConfigureAwait(false);
+        return await ReadInsertedAsync(command, tasks, cancellationToken).ConfigureAwait(false);
     }, onUncertain: null, CancellationToken.None);
 
-    /// <summary>The multi-row insert of <paramref name="tasks"/>; it returns their ids.</summary>
-    internal static NpgsqlBatchCommand InsertCommand(IReadOnlyList<NewTask> tasks)
+    /// <summary>
+    /// Adds the multi-row insert of <paramref name="tasks"/> to <paramref name="batch"/> and, when some have a key or
+    /// a schedule tick, the reads of who holds them; <see cref="ReadInsertedAsync"/> reads the results. Commands the
+    /// caller adds after these (a NOTIFY) run in the same implicit transaction.
+    /// </summary>
+    internal static void AddInsertCommands(NpgsqlBatch batch, IReadOnlyList<NewTask> tasks)
     {
         var insert = new NpgsqlBatchCommand(InsertSql);
         insert.Parameters.Add(new NpgsqlParameter<string[]>("type", [.. tasks.Select(t => t.Type)]));
@@ -182,28 +205,115 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created_at", [.. tasks.Select(t => Utc(t.CreatedAt))]));
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("run_at", [.. tasks.Select(t => Utc(t.RunAt))]));
         insert.Parameters.Add(new NpgsqlParameter<string?[]>("trace_parent", [.. tasks.Select(t => t.TraceParent)]));
-        return insert;
+        insert.Parameters.Add(new NpgsqlParameter<string?[]>("key", [.. tasks.Select(t => t.Key)]));
+        insert.Parameters.Add(new NpgsqlParameter<string?[]>("schedule", [.. tasks.Select(t => t.Schedule)]));
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("scheduled_for", [.. tasks.Select(t => t.ScheduledFor is { } at ? Utc(at) : (DateTimeOffset?)null)]));
+        batch.BatchCommands.Add(insert);
+
+        if (tasks.Any(t => t.Key is not null))
+        {
+            var holders = new NpgsqlBatchCommand(HoldersByKeySql);
+            holders.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. tasks.Where(t => t.Key is not null).Select(t => t.Key!).Distinct(StringComparer.Ordinal)]));
+            batch.BatchCommands.Add(holders);
+        }
+
+        var ticked = tasks.Where(t => t.Schedule is not null && t.ScheduledFor is not null).ToList();
+        if (ticked.Count > 0)
+        {
+            var holders = new NpgsqlBatchCommand(HoldersByTickSql);
+            holders.Parameters.Add(new NpgsqlParameter<string[]>("schedules", [.. ticked.Select(t => t.Schedule!)]));
+            holders.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ticks", [.. ticked.Select(t => Utc(t.ScheduledFor!.Value))]));
+            batch.BatchCommands.Add(holders);
+        }
     }
 
     /// <summary>
-    /// Runs a batch that starts with <see cref="InsertCommand"/> and returns the new ids it read, sorted (so in row
-    /// order). It never throws for a short count: the batch may have committed, and the caller decides what that means.
+    /// Runs a batch built by <see cref="AddInsertCommands"/> and returns the rows in the order of
+    /// <paramref name="tasks"/>: a new row for each task inserted, the holder (with <see cref="TaskRecord.Existing"/>)
+    /// for each whose key or tick was taken, by an earlier task or by an earlier item of this very batch. Null when
+    /// the rows cannot be matched to the tasks. It never throws for that: the batch may have committed, and the caller
+    /// decides what that means.
     /// </summary>
-    internal static async Task<long[]> ReadIdsAsync(NpgsqlBatch command, int count, CancellationToken cancellationToken)
+    internal static async Task<TaskRecord[]?> ReadInsertedAsync(NpgsqlBatch command, IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
     {
-        var ids = new List<long>(count);
+        var ids = new List<long>(tasks.Count);
+        var byKey = new Dictionary<string, TaskRecord>(StringComparer.Ordinal);
+        var byTick = new Dictionary<(string, DateTimeOffset), TaskRecord>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 ids.Add(reader.GetInt64(0));
             }
+
+            if (tasks.Any(t => t.Key is not null) && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var holder = ReadTask(reader);
+                    byKey[holder.Key!] = holder;
+                }
+            }
+
+            if (tasks.Any(t => t.Schedule is not null && t.ScheduledFor is not null) && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var holder = ReadTask(reader);
+                    byTick[(holder.Schedule!, holder.ScheduledFor!.Value)] = holder;
+                }
+            }
+        }
+
+        var inserted = ids.ToHashSet();
+        var given = new HashSet<long>();
+        var records = new TaskRecord?[tasks.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var task = tasks[i];
+            if (task.Key is null && task.Schedule is null)
+            {
+                continue;
+            }
+
+            TaskRecord? holder = null;
+            if (task.Key is { } key)
+            {
+                byKey.TryGetValue(key, out holder);
+            }
+
+            if (holder is null && task.Schedule is { } schedule && task.ScheduledFor is { } tick)
+            {
+                byTick.TryGetValue((schedule, Utc(tick)), out holder);
+            }
+
+            if (holder is null)
+            {
+                return null;
+            }
+
+            // The first item of the batch with a key is the one the insert kept (rows go in in the order unnest yields them).
+            records[i] = inserted.Contains(holder.Id) && given.Add(holder.Id) ? holder : holder with { Existing = true };
         }
 
         // Identity values are drawn in the order unnest yields the rows; sorting makes the mapping independent of
         // the order RETURNING happens to use.
-        ids.Sort();
-        return [.. ids];
+        var plain = ids.Where(id => !given.Contains(id)).Order().ToList();
+        var next = 0;
+        for (var i = 0; i < records.Length; i++)
+        {
+            if (records[i] is null)
+            {
+                if (next == plain.Count)
+                {
+                    return null;
+                }
+
+                records[i] = Inserted(tasks[i], plain[next++]);
+            }
+        }
+
+        return next == plain.Count ? [.. records.Select(r => r!)] : null;
     }
 
     public async ValueTask DisposeAsync()
@@ -218,16 +328,7 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
 
         public TaskCompletionSource<IReadOnlyList<TaskRecord>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Complete(long[] ids, int offset)
-        {
-            var records = new TaskRecord[tasks.Count];
-            for (var i = 0; i < records.Length; i++)
-            {
-                records[i] = Inserted(tasks[i], ids[offset + i]);
-            }
-
-            Completion.TrySetResult(records);
-        }
+        public void Complete(TaskRecord[] records, int offset) => Completion.TrySetResult(records[offset..(offset + tasks.Count)]);
     }
 
     /// <summary>The row an insert of <paramref name="task"/> wrote, as a read would return it.</summary>
@@ -245,5 +346,8 @@ internal sealed class PostgresInsertBatcher : IAsyncDisposable
         CreatedAt = Utc(task.CreatedAt),
         RunAt = Utc(task.RunAt),
         TraceParent = task.TraceParent,
+        Key = task.Key,
+        Schedule = task.Schedule,
+        ScheduledFor = task.ScheduledFor is { } at ? Utc(at) : null,
     };
 }

@@ -8,12 +8,14 @@ internal static class PostgresRows
 {
     public const string Columns =
         "id, type, queue, priority, payload, state, attempt, max_attempts, timeout_ms, created_at, run_at, " +
-        "started_at, finished_at, result, error, errors, node, claim_id, lease_expires_at, stop_requested, trace_parent";
+        "started_at, finished_at, result, error, errors, node, claim_id, lease_expires_at, stop_requested, trace_parent, " +
+        "idempotency_key, schedule, scheduled_for";
 
     /// <summary>The columns of the table aliased <c>t</c>, for statements that join (UPDATE … FROM).</summary>
     public const string AliasedColumns =
         "t.id, t.type, t.queue, t.priority, t.payload, t.state, t.attempt, t.max_attempts, t.timeout_ms, t.created_at, t.run_at, " +
-        "t.started_at, t.finished_at, t.result, t.error, t.errors, t.node, t.claim_id, t.lease_expires_at, t.stop_requested, t.trace_parent";
+        "t.started_at, t.finished_at, t.result, t.error, t.errors, t.node, t.claim_id, t.lease_expires_at, t.stop_requested, t.trace_parent, " +
+        "t.idempotency_key, t.schedule, t.scheduled_for";
 
     public static TaskRecord ReadTask(NpgsqlDataReader reader) => new()
     {
@@ -38,6 +40,9 @@ internal static class PostgresRows
         LeaseExpiresAt = NullableTime(reader, 18),
         StopRequested = reader.GetBoolean(19),
         TraceParent = NullableString(reader, 20),
+        Key = NullableString(reader, 21),
+        Schedule = NullableString(reader, 22),
+        ScheduledFor = NullableTime(reader, 23),
     };
 
     public static async Task<List<TaskRecord>> ReadTasksAsync(NpgsqlCommand command, CancellationToken cancellationToken)

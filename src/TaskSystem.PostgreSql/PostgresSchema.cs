@@ -71,6 +71,34 @@ internal static class PostgresSchema
         DROP INDEX tasksystem_tasks_state;
         CREATE INDEX tasksystem_tasks_state ON tasksystem_tasks (state, id) INCLUDE (queue);
         """ + PostgresCounters.Migration,
+
+        // 3: unique tasks. An idempotency key, and the schedule tick a task was made for, are each unique among the
+        // kept tasks: a second insert of either adds nothing (ON CONFLICT DO NOTHING waits for a racing insert of the
+        // same key to commit or roll back), so a race of two enqueues, or of two nodes at one tick, resolves here.
+        """
+        ALTER TABLE tasksystem_tasks ADD COLUMN idempotency_key text, ADD COLUMN schedule text, ADD COLUMN scheduled_for timestamptz;
+        CREATE UNIQUE INDEX tasksystem_tasks_key ON tasksystem_tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE UNIQUE INDEX tasksystem_tasks_schedule_tick ON tasksystem_tasks (schedule, scheduled_for) WHERE schedule IS NOT NULL;
+        """,
+
+        // 4: recurring schedules (PostgresTaskStore.Schedules.cs). next_run_at is the tick a schedule waits for: firing
+        // moves it on only where it still holds the tick the firing node saw, the fence of a tick between nodes.
+        """
+        CREATE TABLE tasksystem_schedules (
+            name text PRIMARY KEY,
+            cron text,
+            time_zone text NOT NULL,
+            every_ms bigint,
+            template text NOT NULL,
+            paused boolean NOT NULL,
+            overlap text NOT NULL,
+            misfire text NOT NULL,
+            next_run_at timestamptz,
+            last_run_at timestamptz,
+            last_task_id bigint,
+            updated_at timestamptz NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

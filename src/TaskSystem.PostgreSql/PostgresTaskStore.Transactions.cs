@@ -30,18 +30,13 @@ internal sealed partial class PostgresTaskStore : ITaskStoreTransactions
         await _database.EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var tasks = parameters.Tasks;
         await using var batch = new NpgsqlBatch(connection, npgsql);
-        batch.BatchCommands.Add(PostgresInsertBatcher.InsertCommand(tasks));
+        PostgresInsertBatcher.AddInsertCommands(batch, tasks);
         var notify = new NpgsqlBatchCommand("SELECT pg_notify(@channel, @payload)");
         notify.Parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
         notify.Parameters.Add(new NpgsqlParameter<string>("payload", FromAppTransaction));
         batch.BatchCommands.Add(notify);
-        var ids = await PostgresInsertBatcher.ReadIdsAsync(batch, tasks.Count, cancellationToken).ConfigureAwait(false);
-        if (ids.Length != tasks.Count)
-        {
-            // Inside the app's transaction nothing is committed yet: throwing lets the app roll back.
-            throw new InvalidOperationException($"The insert returned {ids.Length} ids for {tasks.Count} tasks.");
-        }
-
-        return [.. tasks.Select((task, i) => PostgresInsertBatcher.Inserted(task, ids[i]))];
+        // Inside the app's transaction nothing is committed yet: throwing lets the app roll back.
+        return await PostgresInsertBatcher.ReadInsertedAsync(batch, tasks, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The insert's rows did not match the {tasks.Count} tasks sent.");
     }
 }

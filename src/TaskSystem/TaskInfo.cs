@@ -42,6 +42,21 @@ public sealed record TaskInfo(
     bool StopRequested,
     IReadOnlyList<TaskAttemptError> Errors)
 {
+    /// <summary>The idempotency key it was enqueued with, or null.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The recurring schedule whose tick made it, or null.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The tick of <see cref="Schedule"/> it was made for, or null.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>
+    /// Only on what an enqueue returns: true when the request's key was already held, so this is the earlier task,
+    /// unchanged, and nothing was added.
+    /// </summary>
+    public bool Existing { get; init; }
+
     /// <summary>The public view of a stored row; <paramref name="payload"/> saves parsing the payload when the caller has it.</summary>
     internal static TaskInfo From(TaskRecord record, JsonElement? payload = null) => new(
         record.Id,
@@ -61,7 +76,13 @@ public sealed record TaskInfo(
         record.Error,
         record.Node,
         record.StopRequested,
-        ErrorHistory.Parse(record.ErrorsJson));
+        ErrorHistory.Parse(record.ErrorsJson))
+    {
+        Key = record.Key,
+        Schedule = record.Schedule,
+        ScheduledFor = record.ScheduledFor,
+        Existing = record.Existing,
+    };
 }
 
 /// <summary>One failed attempt.</summary>

@@ -26,6 +26,16 @@ public sealed record TaskRequest(string Type)
     public DateTimeOffset? RunAt { get; init; }
 
     /// <summary>
+    /// An idempotency key (at most <see cref="MaxKeyLength"/> characters): while a task enqueued with this key is
+    /// kept (until retention deletes it after it finished), enqueuing the key again adds nothing and returns that task,
+    /// with <see cref="TaskInfo.Existing"/> set. Racing enqueues of one key make one task. Null for none.
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>The longest <see cref="Key"/>: 200 characters.</summary>
+    public const int MaxKeyLength = 200;
+
+    /// <summary>
     /// A request whose payload is <paramref name="payload"/> serialized with <paramref name="typeInfo"/> (a
     /// source-generated context's: trimming and AOT safe); set the other fields with <c>with { Queue = ... }</c>.
     /// </summary>

@@ -5,14 +5,14 @@ namespace TaskSystem.AspNetCore.Http;
 
 /// <summary>
 /// The task envelope of <c>POST /tasks</c>, parsed from JSON without HTTP: <c>{"type", "payload", "queue", "priority",
-/// "maxAttempts", "timeoutSeconds", "runAt"}</c>. A JSON object without <c>type</c> is the payload of a task of the
+/// "maxAttempts", "timeoutSeconds", "runAt", "key"}</c>. A JSON object without <c>type</c> is the payload of a task of the
 /// default type, when the API has one (the server's <c>demo</c>, as in the seed). Each wrong field is named; the
 /// values' ranges are checked later, with the library's own rules, by the task manager.
 /// </summary>
 internal static class TaskEnvelope
 {
     /// <summary>The envelope's fields, in the order the docs list them.</summary>
-    public static readonly string[] Fields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt"];
+    public static readonly string[] Fields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt", "key"];
 
     /// <summary>The request <paramref name="root"/> describes, or what is wrong with it.</summary>
     public static (TaskRequest? Request, RequestProblem? Problem) Parse(JsonElement root, string? defaultType)
@@ -97,6 +97,14 @@ internal static class TaskEnvelope
                     }
 
                     request = request with { RunAt = runAt };
+                    break;
+                case "key":
+                    if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                    {
+                        return Invalid($"key must be a string: an idempotency key (got {value.GetRawText()}).", "key");
+                    }
+
+                    request = request with { Key = value.GetString() };
                     break;
                 default:
                     return Invalid(

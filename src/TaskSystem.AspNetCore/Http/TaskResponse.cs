@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace TaskSystem.AspNetCore.Http;
 
@@ -23,6 +24,19 @@ internal sealed record TaskResponse(
     string? Node,
     bool StopRequested)
 {
+    /// <summary>The idempotency key it was enqueued with, or null.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The recurring schedule whose tick made it, or null.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The tick of <see cref="Schedule"/> it was made for, or null.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>Only in an enqueue's answer, only when true: the key was held, so this is the earlier task and nothing was added.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Existing { get; init; }
+
     public static TaskResponse From(TaskInfo task) => new(
         task.Id,
         task.Type,
@@ -41,7 +55,13 @@ internal sealed record TaskResponse(
         task.Error,
         [.. task.Errors.Select(e => new TaskErrorResponse(e.Attempt, e.Error, e.At, e.StackTrace))],
         task.Node,
-        task.StopRequested);
+        task.StopRequested)
+    {
+        Key = task.Key,
+        Schedule = task.Schedule,
+        ScheduledFor = task.ScheduledFor,
+        Existing = task.Existing,
+    };
 }
 
 /// <summary>One failed attempt on the wire; <c>stackTrace</c> is the exception as .NET prints it (at most 8 KiB), or null.</summary>

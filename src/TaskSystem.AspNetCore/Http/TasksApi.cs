@@ -41,6 +41,9 @@ internal static class TasksApi
         tasks.MapPost("/", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
                 EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
             .WithMetadata(new RequestSizeLimit(maxBody));
+        tasks.MapPost("/batch", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
+                TaskBatchApi.EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
+            .WithMetadata(new RequestSizeLimit(TaskBatchApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)));
         tasks.MapGet("/", ListAsync);
         tasks.MapGet("/{id}", GetAsync);
         tasks.MapDelete("/{id}", StopAsync);
@@ -48,7 +51,13 @@ internal static class TasksApi
         return tasks;
     }
 
-    private static async Task<Results<Created<TaskResponse>, ProblemHttpResult>> EnqueueAsync(
+    /// <summary>The header that carries a task's idempotency key (the envelope's <c>key</c> field does the same).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Set to <c>true</c> on a 200 that returns the task an earlier enqueue with the same key made.</summary>
+    public const string ExistingHeader = "TaskSystem-Existing";
+
+    private static async Task<Results<Created<TaskResponse>, Ok<TaskResponse>, ProblemHttpResult>> EnqueueAsync(
         HttpRequest request, TaskManager manager, TaskSystemOptions options, string? defaultType, CancellationToken cancellationToken)
     {
         // One level of envelope around the payload; the payload's own depth is checked exactly by the task manager.
@@ -61,7 +70,29 @@ internal static class TasksApi
             return Problems.Create(problem!.Status, problem.Detail, problem.Field);
         }
 
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys))
+        {
+            if (keys.Count != 1 || string.IsNullOrEmpty(keys[0]))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, $"{IdempotencyKeyHeader} must be given once, not empty.", "key");
+            }
+
+            if (taskRequest.Key is { } bodyKey && !string.Equals(bodyKey, keys[0], StringComparison.Ordinal))
+            {
+                return Problems.Create(
+                    StatusCodes.Status400BadRequest, $"The {IdempotencyKeyHeader} header and the envelope's key differ ('{keys[0]}' and '{bodyKey}'): send one.", "key");
+            }
+
+            taskRequest = taskRequest with { Key = keys[0] };
+        }
+
         var task = await manager.EnqueueAsync(taskRequest, cancellationToken);
+        if (task.Existing)
+        {
+            request.HttpContext.Response.Headers[ExistingHeader] = "true";
+            return TypedResults.Ok(TaskResponse.From(task));
+        }
+
         return TypedResults.Created(TaskUrl(request, task.Id), TaskResponse.From(task));
     }
 

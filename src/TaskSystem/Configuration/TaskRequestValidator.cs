@@ -84,9 +84,14 @@ internal sealed class TaskRequestValidator(
             CheckPayloadFits(payloadType, payload);
         }
 
+        if (request.Key is { } key && (key.Length is 0 or > TaskRequest.MaxKeyLength || key.Any(char.IsControl)))
+        {
+            throw new TaskValidationException("key", $"key must be 1 to {TaskRequest.MaxKeyLength} characters with no control characters (got {key.Length}).");
+        }
+
         var runAt = request.RunAt is { } at && at > now ? at : now;
         var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
-        return (new NewTask(request.Type, queue, priority, payloadJson, maxAttempts, timeout, now, runAt, traceParent), payload);
+        return (new NewTask(request.Type, queue, priority, payloadJson, maxAttempts, timeout, now, runAt, traceParent) { Key = request.Key }, payload);
     }
 
     /// <summary>The store's query for a page of <paramref name="query"/>: one more row than the page, to know if another follows.</summary>

@@ -132,4 +132,33 @@ public sealed class TaskSystemBuilder
             .FirstOrDefault(i => i.IsGenericType
                 && (i.GetGenericTypeDefinition() == typeof(ITaskHandler<>) || i.GetGenericTypeDefinition() == typeof(ITaskHandler<,>)))
             ?.GetGenericArguments()[0];
+
+    /// <summary>
+    /// Declares a recurring schedule: at each tick of <paramref name="cron"/> (5 fields, or 6 with seconds first) in
+    /// <paramref name="timeZone"/>, one task like <paramref name="template"/> is enqueued, once across all nodes. Written
+    /// to the store at start (replacing a schedule of that name); see docs/schedules.md.
+    /// </summary>
+    public TaskSystemBuilder AddSchedule(string name, string cron, TimeZoneInfo timeZone, TaskRequest template) =>
+        AddSchedule(name, cron, timeZone, template, ScheduleOverlap.Allow, ScheduleMisfire.Skip);
+
+    /// <summary>Declares a recurring schedule (see <see cref="AddSchedule(string, string, TimeZoneInfo, TaskRequest)"/>) with its overlap and misfire policies.</summary>
+    public TaskSystemBuilder AddSchedule(string name, string cron, TimeZoneInfo timeZone, TaskRequest template, ScheduleOverlap overlap, ScheduleMisfire misfire)
+    {
+        ArgumentNullException.ThrowIfNull(timeZone);
+        ArgumentNullException.ThrowIfNull(template);
+        Services.AddOptions<TaskSystemOptions>().Configure(options => options.Schedules[name] = new ScheduleOptions
+        {
+            Cron = cron,
+            TimeZone = timeZone.Id,
+            Type = template.Type,
+            Payload = template.Payload?.GetRawText(),
+            Queue = template.Queue,
+            Priority = template.Priority,
+            MaxAttempts = template.MaxAttempts,
+            TimeoutSeconds = template.Timeout?.TotalSeconds,
+            Overlap = overlap,
+            Misfire = misfire,
+        });
+        return this;
+    }
 }

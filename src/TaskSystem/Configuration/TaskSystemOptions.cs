@@ -117,4 +117,13 @@ public sealed class TaskSystemOptions
 
     /// <summary><see cref="SelfFenceAfter"/>, or its default when it is not set.</summary>
     internal TimeSpan SelfFenceAfterOrDefault => SelfFenceAfter ?? LeaseDuration * 2 / 3;
+
+    /// <summary>The most tasks one batch enqueue (<c>POST /tasks/batch</c>) may hold: all are stored in one commit. Default 1,000.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// Recurring schedules this node declares, by name (<c>TaskSystem:Schedules:{name}:...</c>): written to the store at
+    /// start, replacing the definition of a schedule of the same name (see docs/schedules.md). Default none.
+    /// </summary>
+    public IDictionary<string, ScheduleOptions> Schedules { get; } = new Dictionary<string, ScheduleOptions>(StringComparer.Ordinal);
 }

@@ -11,6 +11,7 @@ using TaskSystem.Engine;
 using TaskSystem.ExternalWorkers;
 using TaskSystem.Handlers;
 using TaskSystem.Maintenance;
+using TaskSystem.Scheduling;
 using TaskSystem.Storage;
 using TaskSystem.Storage.Sqlite;
 
@@ -99,6 +100,8 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<TaskRequestValidator>();
         services.AddSingleton<TaskStopper>();
         services.AddSingleton<TaskEnqueuer>();
+        services.AddSingleton<ScheduleSignal>();
+        services.AddSingleton<Schedules>();
         services.AddSingleton(sp => new TaskManager(
             sp.GetRequiredService<ITaskStore>(),
             sp.GetRequiredService<HandlerRegistry>(),
@@ -142,6 +145,9 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<SignalHandler>();
         services.AddSingleton<TaskEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());
+        // After the engine, whose start migrates the store.
+        services.AddSingleton<ScheduleRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScheduleRunner>());
     }
 
     private static ITaskStore CreateStore(IServiceProvider services)

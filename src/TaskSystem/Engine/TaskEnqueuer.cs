@@ -90,7 +90,7 @@ internal sealed class TaskEnqueuer(
 
     /// <summary>
     /// Checks the requests, then stores them with <paramref name="insert"/> if the queue has room, and counts them.
-    /// Returns the tasks as the caller sees them and the rows as they were inserted.
+    /// Returns the tasks as the caller sees them (a task found by its key as it is) and the rows it really added.
     /// </summary>
     private async Task<(IReadOnlyList<TaskInfo> Tasks, NewTask[] Inserted)> InsertAsync(
         IReadOnlyList<TaskRequest> requests,
@@ -107,7 +107,14 @@ internal sealed class TaskEnqueuer(
         var prepared = new (NewTask Task, JsonElement Payload)[requests.Count];
         for (var i = 0; i < prepared.Length; i++)
         {
-            prepared[i] = validator.Prepare(requests[i], now);
+            try
+            {
+                prepared[i] = validator.Prepare(requests[i], now);
+            }
+            catch (TaskValidationException invalid) when (requests.Count > 1)
+            {
+                throw invalid.At(i);
+            }
         }
 
         var tasks = Array.ConvertAll(prepared, p => p.Task);
@@ -127,16 +134,25 @@ internal sealed class TaskEnqueuer(
             throw;
         }
 
-        counts.Commit(tasks.Length);
-        metrics.Enqueued(tasks);
+        CountAdded(tasks, inserted);
         TaskTracing.Enqueued(activity, inserted);
         var infos = new TaskInfo[inserted.Count];
         for (var i = 0; i < infos.Length; i++)
         {
-            infos[i] = TaskInfo.From(inserted[i], prepared[i].Payload);
+            // A task found by its key shows its own payload, not the request's.
+            infos[i] = inserted[i].Existing ? TaskInfo.From(inserted[i]) : TaskInfo.From(inserted[i], prepared[i].Payload);
         }
 
-        return (infos, tasks);
+        return (infos, [.. tasks.Where((_, i) => !inserted[i].Existing)]);
+    }
+
+    /// <summary>Commits the reservation for the tasks actually added; one found by its key added nothing.</summary>
+    private void CountAdded(NewTask[] tasks, IReadOnlyList<TaskRecord> inserted)
+    {
+        var added = tasks.Where((_, i) => !inserted[i].Existing).ToArray();
+        counts.Unreserve(tasks.Length - added.Length);
+        counts.Commit(added.Length);
+        metrics.Enqueued(added);
     }
 
     private TaskQueueFullException QueueFull(NewTask[] tasks)

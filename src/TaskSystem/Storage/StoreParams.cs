@@ -14,6 +14,18 @@ internal sealed record NewTask(
 {
     /// <summary>Scheduled when it must wait for a future time, else queued.</summary>
     public TaskState InitialState => RunAt > CreatedAt ? TaskState.Scheduled : TaskState.Queued;
+
+    /// <summary>
+    /// The idempotency key: unique per store among the tasks it keeps. An insert whose key a kept task already holds
+    /// adds nothing and returns that task (see <see cref="ITaskStore.TasksInsertAsync"/>).
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>The schedule whose tick made this task; with <see cref="ScheduledFor"/>, unique per store.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The tick of <see cref="Schedule"/> this task is for.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
 }
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksInsertAsync"/>.</summary>

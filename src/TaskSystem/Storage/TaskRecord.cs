@@ -65,6 +65,21 @@ internal sealed record TaskRecord
 
     /// <summary>The W3C trace context of the request that enqueued it, to link its execution.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The idempotency key it was enqueued with: no other kept task has it.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The schedule whose tick made it.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The tick of <see cref="Schedule"/> it is for.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>
+    /// Not a column: set on what an insert returns when the task's key (or schedule tick) was already held, so this is
+    /// the earlier task, unchanged, and nothing was added.
+    /// </summary>
+    public bool Existing { get; init; }
 }
 
 /// <summary>A node's latest heartbeat.</summary>

@@ -34,6 +34,8 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         return store;
     }
 
+    private protected override Task<ITaskStore> SecondWriterAsync() => System.Threading.Tasks.Task.FromResult(OpenExtra("second-writer"));
+
     public override async Task DisposeAsync()
     {
         foreach (var store in _extraStores)

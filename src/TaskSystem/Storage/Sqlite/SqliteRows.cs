@@ -7,7 +7,8 @@ internal static class SqliteRows
 {
     public const string Columns =
         "id, type, queue, priority, payload, state, attempt, max_attempts, timeout_ms, created_at, run_at, " +
-        "started_at, finished_at, result, error, errors, node, claim_id, lease_expires_at, stop_requested, trace_parent";
+        "started_at, finished_at, result, error, errors, node, claim_id, lease_expires_at, stop_requested, trace_parent, " +
+        "idempotency_key, schedule, scheduled_for";
 
     public static TaskRecord ReadTask(SqliteDataReader reader) => new()
     {
@@ -32,6 +33,9 @@ internal static class SqliteRows
         LeaseExpiresAt = NullableTime(reader, 18),
         StopRequested = reader.GetInt64(19) != 0,
         TraceParent = NullableString(reader, 20),
+        Key = NullableString(reader, 21),
+        Schedule = NullableString(reader, 22),
+        ScheduledFor = NullableTime(reader, 23),
     };
 
     public static List<TaskRecord> ReadTasks(SqliteCommand command)

@@ -95,6 +95,36 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         {RecountSql}
         """,
+
+        // 4: unique tasks. An idempotency key, and the schedule tick a task was made for, are each unique among the
+        // kept tasks: a second insert of either adds nothing (SqliteTaskStore.TasksInsertAsync), so a race of two
+        // enqueues, or of two schedulers at one tick, resolves here. Partial: tasks without them cost the indexes nothing.
+        """
+        ALTER TABLE tasks ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE tasks ADD COLUMN schedule TEXT;
+        ALTER TABLE tasks ADD COLUMN scheduled_for INTEGER;
+        CREATE UNIQUE INDEX tasks_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE UNIQUE INDEX tasks_schedule_tick ON tasks (schedule, scheduled_for) WHERE schedule IS NOT NULL;
+        """,
+
+        // 5: recurring schedules (SqliteTaskStore.Schedules.cs). next_run_at is the tick a schedule waits for: firing
+        // moves it on only where it still holds the tick the firing node saw, the fence of a tick.
+        """
+        CREATE TABLE schedules (
+            name TEXT PRIMARY KEY,
+            cron TEXT,
+            time_zone TEXT NOT NULL,
+            every_ms INTEGER,
+            template TEXT NOT NULL,
+            paused INTEGER NOT NULL,
+            overlap TEXT NOT NULL,
+            misfire TEXT NOT NULL,
+            next_run_at INTEGER,
+            last_run_at INTEGER,
+            last_task_id INTEGER,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
 

@@ -127,49 +127,90 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         return read(connection);
     }
 
+    /// <summary>
+    /// One writer, so no race: a keyed (or schedule tick) insert that finds the key held adds nothing (the unique
+    /// index refuses it) and reads the holder, which is returned with <see cref="TaskRecord.Existing"/> set.
+    /// </summary>
     public Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<TaskRecord>>(context =>
         {
             var inserted = new TaskRecord[parameters.Tasks.Count];
             for (var i = 0; i < inserted.Length; i++)
             {
-                var task = parameters.Tasks[i];
-                var state = task.InitialState;
-                var id = (long)context.Command("""
-                    INSERT INTO tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent)
-                    VALUES ($type, $queue, $priority, $payload, $state, $max_attempts, $timeout_ms, $created_at, $run_at, $trace_parent)
-                    RETURNING id
-                    """)
-                    .Bind("$type", task.Type)
-                    .Bind("$queue", task.Queue)
-                    .Bind("$priority", task.Priority)
-                    .Bind("$payload", task.PayloadJson)
-                    .Bind("$state", state.ToWire())
-                    .Bind("$max_attempts", task.MaxAttempts)
-                    .Bind("$timeout_ms", (long)task.Timeout.TotalMilliseconds)
-                    .Bind("$created_at", Ms(task.CreatedAt))
-                    .Bind("$run_at", Ms(task.RunAt))
-                    .Bind("$trace_parent", task.TraceParent)
-                    .ExecuteScalar()!;
-                inserted[i] = new TaskRecord
-                {
-                    Id = id,
-                    Type = task.Type,
-                    Queue = task.Queue,
-                    Priority = task.Priority,
-                    PayloadJson = task.PayloadJson,
-                    State = state,
-                    Attempt = 0,
-                    MaxAttempts = task.MaxAttempts,
-                    Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
-                    CreatedAt = Time(Ms(task.CreatedAt)),
-                    RunAt = Time(Ms(task.RunAt)),
-                    TraceParent = task.TraceParent,
-                };
+                inserted[i] = InsertTask(context, parameters.Tasks[i]);
             }
 
             return inserted;
         }, cancellationToken, singleStatement: parameters.Tasks.Count == 1, durable: true, grows: true);
+
+    /// <summary>Inserts one task in the writer's transaction; a taken key or tick returns its holder instead.</summary>
+    private static TaskRecord InsertTask(SqliteWriteContext context, NewTask task)
+    {
+        var state = task.InitialState;
+        var id = context.Command("""
+                INSERT INTO tasks (type, queue, priority, payload, state, max_attempts, timeout_ms, created_at, run_at, trace_parent,
+                                   idempotency_key, schedule, scheduled_for)
+                VALUES ($type, $queue, $priority, $payload, $state, $max_attempts, $timeout_ms, $created_at, $run_at, $trace_parent,
+                        $key, $schedule, $scheduled_for)
+                ON CONFLICT DO NOTHING
+                RETURNING id
+                """)
+            .Bind("$type", task.Type)
+            .Bind("$queue", task.Queue)
+            .Bind("$priority", task.Priority)
+            .Bind("$payload", task.PayloadJson)
+            .Bind("$state", state.ToWire())
+            .Bind("$max_attempts", task.MaxAttempts)
+            .Bind("$timeout_ms", (long)task.Timeout.TotalMilliseconds)
+            .Bind("$created_at", Ms(task.CreatedAt))
+            .Bind("$run_at", Ms(task.RunAt))
+            .Bind("$trace_parent", task.TraceParent)
+            .Bind("$key", task.Key)
+            .Bind("$schedule", task.Schedule)
+            .Bind("$scheduled_for", task.ScheduledFor is { } tick ? Ms(tick) : null)
+            .ExecuteScalar();
+        if (id is null)
+        {
+            return Holder(context, task);
+        }
+
+        return new TaskRecord
+        {
+            Id = (long)id,
+            Type = task.Type,
+            Queue = task.Queue,
+            Priority = task.Priority,
+            PayloadJson = task.PayloadJson,
+            State = state,
+            Attempt = 0,
+            MaxAttempts = task.MaxAttempts,
+            Timeout = TimeSpan.FromMilliseconds((long)task.Timeout.TotalMilliseconds),
+            CreatedAt = Time(Ms(task.CreatedAt)),
+            RunAt = Time(Ms(task.RunAt)),
+            TraceParent = task.TraceParent,
+            Key = task.Key,
+            Schedule = task.Schedule,
+            ScheduledFor = task.ScheduledFor is { } at ? Time(Ms(at)) : null,
+        };
+    }
+
+    /// <summary>The kept task that holds the key (or schedule tick) an insert found taken.</summary>
+    private static TaskRecord Holder(SqliteWriteContext context, NewTask task)
+    {
+        var holder = task.Key is null
+            ? null
+            : ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE idempotency_key = $key").Bind("$key", task.Key));
+        if (holder is null && task.Schedule is not null && task.ScheduledFor is { } tick)
+        {
+            holder = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE schedule = $schedule AND scheduled_for = $tick")
+                .Bind("$schedule", task.Schedule)
+                .Bind("$tick", Ms(tick)));
+        }
+
+        return holder is null
+            ? throw new InvalidOperationException("An insert found its key taken, but no task holds it.")
+            : holder with { Existing = true };
+    }
 
     public Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken) =>
         ReadAsync(connection =>

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
+using TaskSystem.Engine;
+using TaskSystem.Storage;
+
+namespace TaskSystem.Scheduling;
+
+/// <summary>
+/// Fires schedules' ticks on this node. It sleeps on one timer until the earliest due tick (or until a schedule
+/// changes here, or the refresh interval passes, for changes made on other nodes), then fires every due schedule.
+/// Every node does the same: the store lets one firing of a tick through (see <see cref="ITaskStore.ScheduleFireAsync"/>),
+/// so a tick is fired as soon as any node is up, and only once.
+/// </summary>
+internal sealed class ScheduleRunner(
+    ITaskStore store,
+    Schedules schedules,
+    TaskRequestValidator validator,
+    TaskEnqueuer enqueuer,
+    ScheduleSignal signal,
+    TimeProvider time,
+    IOptions<TaskSystemOptions> options,
+    ILogger<ScheduleRunner> logger) : BackgroundService
+{
+    /// <summary>How often the schedules are read again when nothing is due: changes made on other nodes show up by then.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait after the store failed before trying again.</summary>
+    private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>Writes the schedules the configuration and the library declare before the node starts: a bad one stops the start.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (name, declared) in options.Value.Schedules)
+        {
+            ScheduleRecord stored;
+            try
+            {
+                stored = await schedules.PutAsync(name, declared, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TaskValidationException invalid)
+            {
+                throw new OptionsValidationException(
+                    nameof(TaskSystemOptions), typeof(TaskSystemOptions),
+                    [$"TaskSystem:Schedules:{name}:{invalid.Field ?? "?"}: {invalid.Message}"]);
+            }
+
+            Log.ScheduleDeclared(logger, name, stored.NextRunAt);
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = await FireDueAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                Log.SchedulerFailed(logger, exception);
+                wait = FailureBackoff;
+            }
+
+            try
+            {
+                await signal.WaitAsync(wait, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Fires every due tick and returns how long to sleep until the next one (at most <see cref="RefreshInterval"/>).</summary>
+    internal async Task<TimeSpan> FireDueAsync(CancellationToken cancellationToken)
+    {
+        var rows = await store.SchedulesListAsync(cancellationToken).ConfigureAwait(false);
+        var wait = RefreshInterval;
+        foreach (var row in rows)
+        {
+            var current = row;
+            while (current is { Paused: false, NextRunAt: { } due } && due <= time.GetUtcNow())
+            {
+                current = await FireAsync(current, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (current is { Paused: false, NextRunAt: { } next })
+            {
+                var until = next - time.GetUtcNow();
+                wait = until < wait ? until : wait;
+            }
+        }
+
+        return wait;
+    }
+
+    /// <summary>Fires the due tick of <paramref name="row"/>; returns the row after, or null when another node moved it first.</summary>
+    private async Task<ScheduleRecord?> FireAsync(ScheduleRecord row, CancellationToken cancellationToken)
+    {
+        var definition = Schedules.FromRecord(row);
+        var now = time.GetUtcNow();
+        var due = row.NextRunAt!.Value;
+        var tick = due;
+        var makeTask = true;
+        if (now - due > ScheduleDefinition.MisfireGrace)
+        {
+            // Missed ticks (no node ran): one decision for all of them, made on the latest.
+            tick = definition.LatestDue(due, now);
+            makeTask = definition.Misfire == ScheduleMisfire.RunOnce || now - tick <= ScheduleDefinition.MisfireGrace;
+        }
+
+        NewTask? task = null;
+        if (makeTask)
+        {
+            try
+            {
+                task = validator.Prepare(definition.Template.ToRequest(), now).Task with { Schedule = row.Name, ScheduledFor = tick };
+            }
+            catch (TaskValidationException invalid)
+            {
+                Log.ScheduleTemplateInvalid(logger, row.Name, invalid.Message);
+            }
+        }
+
+        var result = await store.ScheduleFireAsync(
+            new ScheduleFireParams(row.Name, due, tick, definition.Next(tick), task, definition.Overlap == ScheduleOverlap.Skip),
+            cancellationToken).ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case ScheduleFireOutcome.Fired:
+                Log.ScheduleFired(logger, row.Name, tick, result.Task!.Id);
+                enqueuer.Wake(result.Task.RunAt, result.Task.Type);
+                break;
+            case ScheduleFireOutcome.Skipped:
+                Log.ScheduleTickSkipped(logger, row.Name, tick, task is null ? "missed" : "the previous task is unfinished");
+                break;
+        }
+
+        // Lost: another node fired it; read where the schedule went, to sleep until its next tick.
+        return result.Schedule ?? await store.ScheduleGetAsync(row.Name, cancellationToken).ConfigureAwait(false);
+    }
+}
