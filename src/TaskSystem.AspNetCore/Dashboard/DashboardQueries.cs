@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TaskSystem.Storage;
 
 namespace TaskSystem.AspNetCore.Dashboard;
 
@@ -6,9 +7,21 @@ namespace TaskSystem.AspNetCore.Dashboard;
 /// What the dashboard reads from the store, all through <see cref="TaskManager"/>. <see cref="ReadStatsAsync"/> is
 /// the watcher's per-tick read and must stay cheap: two indexed queries. <see cref="ReadOverviewAsync"/> costs more
 /// (a scan per queue, the last hour of finished tasks) and runs only on demand or when something changed.
+/// <see cref="ReadProgressAsync"/> reads the running tasks' progress straight from the store (its cost follows the
+/// running tasks), while some run.
 /// </summary>
-internal sealed class DashboardQueries(TaskManager manager, IOptions<TaskSystemOptions> options, TimeProvider time)
+internal sealed class DashboardQueries(TaskManager manager, ITaskStore store, IOptions<TaskSystemOptions> options, TimeProvider time)
 {
+    /// <summary>The progress event carries at most this many running tasks (the lowest ids).</summary>
+    public const int ProgressLimit = 500;
+
+    /// <summary>The progress of running tasks, as their current attempt last reported it.</summary>
+    public async Task<ProgressResponse> ReadProgressAsync(CancellationToken cancellationToken)
+    {
+        var found = await store.TasksProgressRunningAsync(new TasksProgressRunningParams(ProgressLimit), cancellationToken);
+        return new ProgressResponse(time.GetUtcNow(), [.. found.Select(p => new TaskProgressEvent(p.Id, p.Percent, p.Message, p.At, p.Attempt))]);
+    }
+
     /// <summary>The throughput chart: one-minute buckets over the last hour.</summary>
     public static readonly TimeSpan ThroughputBucket = TimeSpan.FromMinutes(1);
 

@@ -10,4 +10,5 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSerializable(typeof(Dashboard.StatsResponse))]
 [JsonSerializable(typeof(Dashboard.OverviewResponse))]
 [JsonSerializable(typeof(Dashboard.HandlersResponse))]
+[JsonSerializable(typeof(Dashboard.ProgressResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -5,7 +5,7 @@ namespace TaskSystem.Storage;
 /// all held to one contract suite. Methods name the noun first and take one params record.
 /// Every state change is conditional on the state the caller expects, so races resolve in the database.
 /// </summary>
-internal interface ITaskStore : IAsyncDisposable
+internal partial interface ITaskStore : IAsyncDisposable
 {
     /// <summary>What this store guarantees about who else uses the database.</summary>
     StoreCapabilities Capabilities { get; }

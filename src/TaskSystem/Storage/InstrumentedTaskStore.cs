@@ -8,7 +8,7 @@ namespace TaskSystem.Storage;
 /// (one branch); when someone does, a call costs its measurement and one continuation. A store that signals other
 /// nodes stays one (<see cref="Wrap"/> keeps <see cref="ITaskNotifier"/>). A new store method gets one line here.
 /// </summary>
-internal class InstrumentedTaskStore : ITaskStore
+internal partial class InstrumentedTaskStore : ITaskStore
 {
     private static readonly StoreOperation Migrate = new("migrate");
     private static readonly StoreOperation TasksInsert = new("tasks.insert");

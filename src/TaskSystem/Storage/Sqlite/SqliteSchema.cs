@@ -95,6 +95,21 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         {RecountSql}
         """,
+
+        // 4: progress (SqliteTaskStore.Progress.cs), one row per task that reported any, kept beside the task rather
+        // than in it so that a progress write never touches the task's row or its indexes. It goes when its task goes.
+        """
+        CREATE TABLE task_progress (
+            task_id INTEGER PRIMARY KEY,
+            attempt INTEGER NOT NULL,
+            percent REAL NOT NULL,
+            message TEXT,
+            at INTEGER NOT NULL
+        );
+        CREATE TRIGGER task_progress_deleted AFTER DELETE ON tasks BEGIN
+            DELETE FROM task_progress WHERE task_id = old.id;
+        END;
+        """,
     ];
 
 

@@ -3,7 +3,7 @@
 
 import { getJson, tasksUrl } from '../api.js';
 import { actionButtons } from '../actions.js';
-import { h, fill, STATES, formatNumber, hashFor, stateBadge, timeElement, describeTiming, refresher } from '../util.js';
+import { h, fill, STATES, formatNumber, hashFor, stateBadge, timeElement, describeTiming, refresher, progressBar } from '../util.js';
 
 const PAGE_SIZE = 50;
 
@@ -127,7 +127,8 @@ export function mountTasks(main, params, app) {
         h('td', { 'data-label': 'Id' }, h('a', { href: `#/tasks/${task.id}` }, `#${task.id}`)),
         h('td', { 'data-label': 'Type' }, task.type),
         h('td', { 'data-label': 'Queue' }, task.queue),
-        h('td', { 'data-label': 'State' }, stateBadge(task.state), task.stopRequested && task.state === 'running' ? h('span', { class: 'muted small' }, ' stopping') : null),
+        h('td', { 'data-label': 'State' }, stateBadge(task.state), task.stopRequested && task.state === 'running' ? h('span', { class: 'muted small' }, ' stopping') : null,
+          task.state === 'running' ? progressBar(task.progress, { compact: true }) : null),
         h('td', { 'data-label': 'Attempt' }, `${task.attempt} of ${task.maxAttempts}`),
         h('td', { 'data-label': 'Created' }, timeElement(task.createdAt)),
         h('td', { 'data-label': 'Timing' }, describeTiming(task, now)),
@@ -171,6 +172,10 @@ export function mountTasks(main, params, app) {
       refresh();
     },
     onOverview: renderQueues,
+    onProgress(progress) {
+      // A shown running task moved on: read the page again (the refresher spaces the reads out).
+      if (shownIds && progress.tasks.some((task) => shownIds.has(task.id))) refresh();
+    },
     dispose: () => refresh.dispose(),
   };
 }
