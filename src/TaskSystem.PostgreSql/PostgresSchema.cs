@@ -92,6 +92,14 @@ internal static class PostgresSchema
         CREATE TRIGGER tasksystem_progress_deleted AFTER DELETE ON tasksystem_tasks
             REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION tasksystem_progress_deleted();
         """,
+
+        // 4: paused queues (PostgresTaskStore.Queues.cs): a row while the queue is paused; every claim reads it.
+        """
+        CREATE TABLE tasksystem_queue_pauses (
+            queue text PRIMARY KEY,
+            paused_at timestamptz NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -55,6 +55,7 @@ internal static class ServerApplication
             api.DefaultType = DemoHandler.Type;
         });
         app.MapTaskSystemWorkers("", workers => workers.LocalRequestsOnly = false);
+        app.MapTaskSystemQueues("/queues", queues => queues.LocalRequestsOnly = false);
         app.MapHealthApi();
         app.MapMetricsApi();
         mapExtra?.Invoke(app);

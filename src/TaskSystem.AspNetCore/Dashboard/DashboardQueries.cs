@@ -43,6 +43,7 @@ internal sealed class DashboardQueries(TaskManager manager, ITaskStore store, IO
     {
         stats ??= await ReadStatsAsync(cancellationToken);
         var queues = await manager.CountByQueueAsync(cancellationToken);
+        var paused = (await store.QueuesPausedAsync(cancellationToken)).Select(p => p.Queue).ToHashSet(StringComparer.Ordinal);
         var nodes = await ReadNodesAsync(cancellationToken);
         var throughput = await ReadThroughputAsync(cancellationToken);
         return new OverviewResponse(
@@ -54,8 +55,9 @@ internal sealed class DashboardQueries(TaskManager manager, ITaskStore store, IO
             [.. queues.GroupBy(q => q.Queue, StringComparer.Ordinal).Select(group =>
             {
                 var counts = ToWire(group.ToDictionary(q => q.State, q => q.Count));
-                return new QueueResponse(group.Key, counts.Values.Sum(), counts);
-            })],
+                return new QueueResponse(group.Key, counts.Values.Sum(), counts) { Paused = paused.Contains(group.Key) };
+            }).Concat(paused.Where(p => !queues.Any(q => q.Queue == p)).Order(StringComparer.Ordinal)
+                .Select(p => new QueueResponse(p, 0, ToWire(new Dictionary<TaskState, long>())) { Paused = true }))],
             nodes,
             throughput);
     }

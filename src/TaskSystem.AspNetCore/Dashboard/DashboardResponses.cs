@@ -24,7 +24,11 @@ internal sealed record OverviewResponse(
     ThroughputResponse Throughput);
 
 /// <summary>One queue's tasks per state (every state present, zero included).</summary>
-internal sealed record QueueResponse(string Queue, long Total, IReadOnlyDictionary<string, long> Counts);
+internal sealed record QueueResponse(string Queue, long Total, IReadOnlyDictionary<string, long> Counts)
+{
+    /// <summary>Paused on every node (a paused queue is listed even with no tasks).</summary>
+    public bool Paused { get; init; }
+}
 
 /// <summary>
 /// A node that sent a heartbeat: <c>busy</c> counts the tasks it runs now, <c>workers</c> its concurrency;

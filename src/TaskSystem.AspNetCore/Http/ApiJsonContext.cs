@@ -11,4 +11,6 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSerializable(typeof(Dashboard.OverviewResponse))]
 [JsonSerializable(typeof(Dashboard.HandlersResponse))]
 [JsonSerializable(typeof(Dashboard.ProgressResponse))]
+[JsonSerializable(typeof(QueueListResponse))]
+[JsonSerializable(typeof(QueuePauseResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -20,6 +20,7 @@ internal sealed class TaskExecutor(
     PayloadJson json,
     Completer completer,
     WorkerSlots slots,
+    QueueLimits limits,
     RunningTasks running,
     EngineSettings settings,
     TaskMetrics metrics,
@@ -123,6 +124,7 @@ internal sealed class TaskExecutor(
             {
                 if (execution.TryReleaseSlot())
                 {
+                    limits.Released(execution.Task.Queue);
                     slots.Release();
                 }
 
@@ -162,6 +164,7 @@ internal sealed class TaskExecutor(
         // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
         if (execution.TryReleaseSlot())
         {
+            limits.Released(task.Queue);
             slots.Release(wake: false);
         }
 

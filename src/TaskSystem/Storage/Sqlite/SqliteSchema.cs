@@ -110,6 +110,14 @@ internal static class SqliteSchema
             DELETE FROM task_progress WHERE task_id = old.id;
         END;
         """,
+
+        // 5: paused queues (SqliteTaskStore.Queues.cs): a row while the queue is paused; every claim reads it.
+        """
+        CREATE TABLE queue_pauses (
+            queue TEXT PRIMARY KEY,
+            paused_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
 
