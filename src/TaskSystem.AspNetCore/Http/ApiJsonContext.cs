@@ -13,4 +13,5 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSerializable(typeof(Dashboard.ProgressResponse))]
 [JsonSerializable(typeof(QueueListResponse))]
 [JsonSerializable(typeof(QueuePauseResponse))]
+[JsonSerializable(typeof(BulkResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

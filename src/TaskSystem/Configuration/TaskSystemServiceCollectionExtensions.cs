@@ -111,6 +111,7 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value,
             sp.GetRequiredService<ExternalTypes>()));
         services.AddSingleton<ITaskManager>(sp => sp.GetRequiredService<TaskManager>());
+        services.AddSingleton<TaskBulkActions>();
         services.AddSingleton(sp => new QueueLimits(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
         services.AddSingleton(sp => new TaskQueues(
             sp.GetRequiredService<ITaskStore>(),
