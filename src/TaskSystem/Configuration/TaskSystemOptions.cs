@@ -120,8 +120,9 @@ public sealed class TaskSystemOptions
 
     /// <summary>
     /// The queues this node serves, by name, each with an optional limit of its own (<c>TaskSystem:Queues:emails:Concurrency</c>)
-    /// on top of <see cref="Concurrency"/>. Default: none named, so the node serves every queue. Once a queue is named,
-    /// the node serves only the named ones; name <c>*</c> to serve every other queue too (<c>*</c> takes no limit).
+    /// on top of <see cref="Concurrency"/>. Default: none named, so the node serves every queue. Once a queue is named
+    /// to be served, the node serves only the named ones; name <c>*</c> (<c>Serve = true</c>) to serve every other queue
+    /// too (<c>*</c> takes no limit), or name a queue with <c>Serve = false</c> to leave it to other nodes.
     /// </summary>
     public Dictionary<string, TaskQueueOptions> Queues { get; set; } = new(StringComparer.Ordinal);
 
@@ -137,4 +138,10 @@ public sealed class TaskQueueOptions
     /// Default (null): no limit of its own.
     /// </summary>
     public int? Concurrency { get; set; }
+
+    /// <summary>
+    /// Whether this node runs the queue's tasks. Default true. False leaves the queue to other nodes; naming only queues
+    /// with <c>Serve = false</c> serves every other queue. For <c>*</c>: serve every queue not named.
+    /// </summary>
+    public bool Serve { get; set; } = true;
 }

@@ -194,7 +194,7 @@ internal sealed class Dispatcher(
         if (left > 0 && (limits.ServesAll || limits.Unlimited.Count > 0))
         {
             var claimed = limits.ServesAll
-                ? await ClaimOnceAsync(left, queues: null, excluded: limits.Limited).ConfigureAwait(false)
+                ? await ClaimOnceAsync(left, queues: null, excluded: limits.ExcludedFromOthers).ConfigureAwait(false)
                 : await ClaimOnceAsync(left, queues: limits.Unlimited, excluded: null).ConfigureAwait(false);
             Launch(claimed);
             all.AddRange(claimed);

@@ -18,16 +18,25 @@ internal sealed class QueueLimits
 
     public QueueLimits(TaskSystemOptions options)
     {
-        var named = options.Queues ?? [];
-        _limits = named.Where(q => q.Key != Others && q.Value?.Concurrency is not null)
-            .ToDictionary(q => q.Key, q => q.Value.Concurrency!.Value, StringComparer.Ordinal);
-        ServesAll = named.Count == 0 || named.ContainsKey(Others);
-        Unlimited = [.. named.Keys.Where(q => q != Others && !_limits.ContainsKey(q)).Order(StringComparer.Ordinal)];
+        var named = (options.Queues ?? []).Where(q => q.Value is not null).ToDictionary(q => q.Key, q => q.Value, StringComparer.Ordinal);
+        var served = named.Where(q => q.Key != Others && q.Value.Serve).ToList();
+        _limits = served.Where(q => q.Value.Concurrency is not null).ToDictionary(q => q.Key, q => q.Value.Concurrency!.Value, StringComparer.Ordinal);
+        ServesAll = served.Count == 0 || (named.TryGetValue(Others, out var others) && others.Serve);
+        Unlimited = [.. served.Where(q => q.Value.Concurrency is null).Select(q => q.Key).Order(StringComparer.Ordinal)];
         Limited = [.. _limits.Keys.Order(StringComparer.Ordinal)];
+        NotServed = [.. named.Where(q => q.Key != Others && !q.Value.Serve).Select(q => q.Key).Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>True when the node serves every queue that is not limited (no queue named, or <c>*</c> named).</summary>
+    /// <summary>
+    /// True when the node serves every queue not named otherwise: no queue named to be served, or <c>*</c> named.
+    /// </summary>
     public bool ServesAll { get; }
+
+    /// <summary>Queues named with <c>Serve = false</c>: left to other nodes.</summary>
+    public IReadOnlyList<string> NotServed { get; }
+
+    /// <summary>What a claim of "every other queue" leaves out: the limited queues (claimed on their own) and those not served.</summary>
+    public IReadOnlyList<string> ExcludedFromOthers => [.. Limited, .. NotServed];
 
     /// <summary>Queues named without a limit of their own (served within the node's total only).</summary>
     public IReadOnlyList<string> Unlimited { get; }
@@ -36,13 +45,14 @@ internal sealed class QueueLimits
     public IReadOnlyList<string> Limited { get; }
 
     /// <summary>True when the node claims all queues in one statement, as it did before queues could be limited.</summary>
-    public bool IsPlain => ServesAll && Limited.Count == 0;
+    public bool IsPlain => ServesAll && Limited.Count == 0 && NotServed.Count == 0;
 
     /// <summary>This node's limit for <paramref name="queue"/>, or null.</summary>
     public int? LimitOf(string queue) => _limits.TryGetValue(queue, out var limit) ? limit : null;
 
     /// <summary>Whether this node runs tasks of <paramref name="queue"/>.</summary>
-    public bool Serves(string queue) => ServesAll || _limits.ContainsKey(queue) || Unlimited.Contains(queue, StringComparer.Ordinal);
+    public bool Serves(string queue) =>
+        !NotServed.Contains(queue, StringComparer.Ordinal) && (ServesAll || _limits.ContainsKey(queue) || Unlimited.Contains(queue, StringComparer.Ordinal));
 
     /// <summary>How many more of <paramref name="queue"/> may start here now (a limited queue).</summary>
     public int FreeIn(string queue) => Math.Max(0, _limits[queue] - Busy(queue));

@@ -53,7 +53,7 @@ public abstract partial class EngineContractTests
             {
                 o.Concurrency = 6;
                 o.Queues["emails"] = new TaskQueueOptions { Concurrency = 2 };
-                o.Queues["*"] = new TaskQueueOptions();
+                o.Queues["*"] = new TaskQueueOptions { Serve = true };
             });
 
         var tasks = await host.Manager.EnqueueManyAsync(
