@@ -54,13 +54,13 @@ internal static class DashboardApi
         api.MapPost("/queues/{name}/pause", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>
         {
             var result = await QueuesApi.SetAsync(name, paused: true, control, cancellationToken);
-            hub.Poke();
+            hub.PokeOverview();
             return result;
         });
         api.MapPost("/queues/{name}/resume", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>
         {
             var result = await QueuesApi.SetAsync(name, paused: false, control, cancellationToken);
-            hub.Poke();
+            hub.PokeOverview();
             return result;
         });
 

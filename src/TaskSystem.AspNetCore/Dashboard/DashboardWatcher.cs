@@ -64,6 +64,7 @@ internal sealed class DashboardWatcher(
             {
                 var fresh = hub.TakeNewSubscribers();
                 var current = await queries.ReadStatsAsync(stoppingToken);
+                overviewStale |= hub.TakeOverviewWanted();
                 if (!current.SameFiguresAs(stats))
                 {
                     stats = current;

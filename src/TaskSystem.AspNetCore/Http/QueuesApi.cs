@@ -24,7 +24,7 @@ internal static class QueuesApi
             queues.AddEndpointFilter(async (context, next) =>
             {
                 var result = await next(context);
-                dashboard.Poke();
+                dashboard.PokeOverview();
                 return result;
             });
         }
