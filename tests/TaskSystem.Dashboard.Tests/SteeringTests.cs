@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using TaskSystem.Dashboard.Tests.Support;
+using TaskSystem.TestSupport;
 using static Microsoft.Playwright.Assertions;
 
 namespace TaskSystem.Dashboard.Tests;
@@ -54,6 +55,47 @@ public sealed partial class SteeringTests(Browser browser, DashboardServer serve
 
         await server.WaitForStateAsync(held, "succeeded");
         await Expect(row).ToHaveAttributeAsync("data-paused", "false");
+        Assert.Empty(browser.ConsoleErrors(page));
+    }
+
+    [Fact]
+    public async Task BulkRetry_OfSelectedTasks_AsksForConfirmation_ThenQueuesThemAgain()
+    {
+        var queue = "dash-bulk-" + Guid.NewGuid().ToString("N")[..6];
+        var ids = new List<long>();
+        for (var i = 0; i < 2; i++)
+        {
+            ids.Add(await server.EnqueueAsync($$$"""{"type": "demo", "queue": "{{{queue}}}", "maxAttempts": 1, "payload": {"durationMs": 0, "failAttempts": 5}}"""));
+        }
+
+        foreach (var id in ids)
+        {
+            await server.WaitForStateAsync(id, "failed");
+        }
+
+        var page = await browser.NewPageAsync(server.Address);
+        string? asked = null;
+        page.Dialog += async (_, dialog) =>
+        {
+            asked = dialog.Message;
+            await dialog.AcceptAsync();
+        };
+        await page.GotoAsync($"/#/tasks?state=failed&queue={queue}");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retry selected" })).ToBeDisabledAsync();
+
+        await page.GetByLabel("Select every task on this page").CheckAsync();
+        await Expect(page.Locator(".bulk-bar")).ToContainTextAsync("2 selected");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Retry selected" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "2 of 2 selected tasks queued again." })).ToBeVisibleAsync();
+        Assert.StartsWith("Retry 2 tasks?", asked, StringComparison.Ordinal);
+        foreach (var id in ids)
+        {
+            // Retried with a fresh attempt, which fails again: the attempt count shows it ran once more.
+            await Eventually.Until(() => server.GetTaskAsync(id), t => t.GetProperty("state").GetString() == "failed" && t.GetProperty("errors").GetArrayLength() == 2,
+                because: "the retried task ran again");
+        }
+
         Assert.Empty(browser.ConsoleErrors(page));
     }
 }
