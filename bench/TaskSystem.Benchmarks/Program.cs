@@ -22,6 +22,7 @@ IWorkload[] workloads =
     new ScaleWorkload(),
     new DashboardWorkload(),
     new WorkersWorkload(),
+    new BulkWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))
