@@ -23,6 +23,7 @@ IWorkload[] workloads =
     new DashboardWorkload(),
     new WorkersWorkload(),
     new SchedulesWorkload(),
+    new BulkWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))

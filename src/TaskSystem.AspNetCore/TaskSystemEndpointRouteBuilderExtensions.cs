@@ -72,4 +72,20 @@ public static class TaskSystemEndpointRouteBuilderExtensions
         configure?.Invoke(options);
         return SchedulesApi.Map(endpoints, prefix, options);
     }
+
+    /// <summary>
+    /// Maps the queue controls under <paramref name="prefix"/>: <c>GET {prefix}</c> lists the queues with their counts,
+    /// pause state and this node's settings; <c>POST {prefix}/{name}/pause</c> and <c>/resume</c> pause and resume a
+    /// queue on every node, durably (running tasks finish; nothing new starts until it is resumed). Local requests
+    /// only unless <see cref="TaskSystemEndpointOptions.LocalRequestsOnly"/> or an authorization policy says otherwise.
+    /// </summary>
+    public static RouteGroupBuilder MapTaskSystemQueues(
+        this IEndpointRouteBuilder endpoints, string prefix = "/queues", Action<TaskSystemEndpointOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        var options = new TaskSystemEndpointOptions();
+        configure?.Invoke(options);
+        return QueuesApi.Map(endpoints, prefix, options);
+    }
 }

@@ -99,6 +99,35 @@ internal static class PostgresSchema
             updated_at timestamptz NOT NULL
         );
         """,
+
+        // 5: progress (PostgresTaskStore.Progress.cs), one row per task that reported any, kept beside the task rather
+        // than in it so that a progress write never rewrites the task's row or its indexes. It goes when its task goes:
+        // a statement-level trigger (one call per DELETE, not per row) rather than a foreign key, whose check would
+        // lock the task row against the rescuer's FOR UPDATE at every progress write.
+        """
+        CREATE TABLE tasksystem_progress (
+            task_id bigint PRIMARY KEY,
+            attempt integer NOT NULL,
+            percent double precision NOT NULL,
+            message text,
+            at timestamptz NOT NULL
+        );
+        CREATE FUNCTION tasksystem_progress_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM tasksystem_progress AS p USING gone WHERE p.task_id = gone.id;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER tasksystem_progress_deleted AFTER DELETE ON tasksystem_tasks
+            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION tasksystem_progress_deleted();
+        """,
+
+        // 6: paused queues (PostgresTaskStore.Queues.cs): a row while the queue is paused; every claim reads it.
+        """
+        CREATE TABLE tasksystem_queue_pauses (
+            queue text PRIMARY KEY,
+            paused_at timestamptz NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -30,7 +30,8 @@ internal sealed partial class PostgresTaskStore
             FROM unnest(@types::text[]) AS handled(type)
             CROSS JOIN LATERAL (
                 SELECT id, priority, run_at FROM tasksystem_tasks
-                WHERE state = 'queued' AND type = handled.type
+                WHERE state = 'queued' AND type = handled.type AND {NotPaused}
+                  AND (@any_queue OR queue = ANY(@queues)) AND queue <> ALL(@excluded)
                 ORDER BY priority, run_at, id
                 LIMIT @limit
                 FOR UPDATE SKIP LOCKED) AS c),
@@ -122,6 +123,9 @@ internal sealed partial class PostgresTaskStore
             claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("lease", Utc(parameters.LeaseExpiresAt)));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. parameters.Types]));
             claim.Parameters.Add(new NpgsqlParameter<int>("limit", parameters.Limit));
+            claim.Parameters.Add(new NpgsqlParameter<bool>("any_queue", parameters.Queues is null));
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("queues", [.. parameters.Queues ?? []]));
+            claim.Parameters.Add(new NpgsqlParameter<string[]>("excluded", [.. parameters.ExcludedQueues ?? []]));
             batch.BatchCommands.Add(promote);
             batch.BatchCommands.Add(claim);
             var tasks = new List<TaskRecord>();

@@ -21,7 +21,7 @@ internal sealed partial class PostgresTaskStore
             FROM unnest(@types::text[]) AS handled(type)
             CROSS JOIN LATERAL (
                 SELECT id, priority, run_at FROM tasksystem_tasks
-                WHERE state = 'queued' AND type = handled.type AND (@any_queue OR queue = ANY(@queues))
+                WHERE state = 'queued' AND type = handled.type AND (@any_queue OR queue = ANY(@queues)) AND {NotPaused}
                 ORDER BY priority, run_at, id
                 LIMIT @limit
                 FOR UPDATE SKIP LOCKED) AS c),

@@ -56,6 +56,7 @@ internal static class ServerApplication
         });
         app.MapTaskSystemWorkers("", workers => workers.LocalRequestsOnly = false);
         app.MapTaskSystemSchedules("/schedules", schedules => schedules.LocalRequestsOnly = false);
+        app.MapTaskSystemQueues("/queues", queues => queues.LocalRequestsOnly = false);
         app.MapHealthApi();
         app.MapMetricsApi();
         mapExtra?.Invoke(app);

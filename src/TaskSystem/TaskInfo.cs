@@ -57,6 +57,15 @@ public sealed record TaskInfo(
     /// </summary>
     public bool Existing { get; init; }
 
+    /// <summary>
+    /// How far it is, as its handler last reported (<see cref="TaskContext.ReportProgressAsync"/>); null when no attempt
+    /// reported any. Lists fill it for running tasks only.
+    /// </summary>
+    public TaskProgress? Progress { get; init; }
+
+    /// <summary>The public view of a stored progress report.</summary>
+    internal static TaskProgress ProgressOf(TaskProgressRecord record) => new(record.Percent, record.Message, record.At, record.Attempt);
+
     /// <summary>The public view of a stored row; <paramref name="payload"/> saves parsing the payload when the caller has it.</summary>
     internal static TaskInfo From(TaskRecord record, JsonElement? payload = null) => new(
         record.Id,

@@ -104,7 +104,13 @@ public sealed class TaskManager : ITaskManager
     public async Task<TaskInfo?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         var record = await _store.TaskGetAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is null ? null : TaskInfo.From(record);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var progress = record.Attempt > 0 ? await _store.TasksProgressGetAsync([id], cancellationToken).ConfigureAwait(false) : [];
+        return TaskInfo.From(record) with { Progress = progress.Count > 0 ? TaskInfo.ProgressOf(progress[0]) : null };
     }
 
     /// <inheritdoc />
@@ -114,6 +120,21 @@ public sealed class TaskManager : ITaskManager
         var records = await _store.TasksListAsync(parameters, cancellationToken).ConfigureAwait(false);
         var hasMore = records.Count > query.Limit;
         var page = records.Take(query.Limit).Select(record => TaskInfo.From(record)).ToList();
+
+        // Lists show the progress of running tasks only: one read bounded by the page, none for a page of finished ones.
+        var running = page.Where(task => task.State == TaskState.Running).Select(task => task.Id).ToList();
+        if (running.Count > 0)
+        {
+            var progress = (await _store.TasksProgressGetAsync(running, cancellationToken).ConfigureAwait(false)).ToDictionary(p => p.Id);
+            for (var i = 0; i < page.Count; i++)
+            {
+                if (progress.TryGetValue(page[i].Id, out var found))
+                {
+                    page[i] = page[i] with { Progress = TaskInfo.ProgressOf(found) };
+                }
+            }
+        }
+
         var next = hasMore ? page[^1].Id.ToString(CultureInfo.InvariantCulture) : null;
         return new TaskPage(page, next);
     }

@@ -50,6 +50,20 @@ internal static class DashboardApi
         api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers()));
         api.MapGet("/events", StreamEventsAsync);
 
+        // The queue table's buttons: the same controls as MapTaskSystemQueues, beside the page, under its access rules.
+        api.MapPost("/queues/{name}/pause", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>
+        {
+            var result = await QueuesApi.SetAsync(name, paused: true, control, cancellationToken);
+            hub.PokeOverview();
+            return result;
+        });
+        api.MapPost("/queues/{name}/resume", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>
+        {
+            var result = await QueuesApi.SetAsync(name, paused: false, control, cancellationToken);
+            hub.PokeOverview();
+            return result;
+        });
+
         if (options.AssetsAllowAnonymous)
         {
             // The files hold no data; the page asks for credentials when the data endpoints want them.

@@ -23,6 +23,7 @@ internal sealed class DashboardEventHub
     private readonly Dictionary<string, string> _latest = new(StringComparer.Ordinal);
     private readonly Channel<bool> _poke = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _lastId;
+    private int _overviewWanted;
 
     /// <summary>How many streams are open.</summary>
     public int Count
@@ -84,6 +85,19 @@ internal sealed class DashboardEventHub
 
     /// <summary>Asks the watcher to look now rather than at its next tick (after a write, or for a new stream).</summary>
     public void Poke() => _poke.Writer.TryWrite(true);
+
+    /// <summary>
+    /// Something the overview shows changed without changing the counts (a queue paused or resumed): the watcher reads
+    /// a new overview at its next chance, as it does when the counts move.
+    /// </summary>
+    public void PokeOverview()
+    {
+        Volatile.Write(ref _overviewWanted, 1);
+        Poke();
+    }
+
+    /// <summary>Whether <see cref="PokeOverview"/> was called since the last time this was asked.</summary>
+    public bool TakeOverviewWanted() => Interlocked.Exchange(ref _overviewWanted, 0) == 1;
 
     /// <summary>Waits for a poke, at most <paramref name="timeout"/>; true when poked.</summary>
     public Task<bool> WaitForPokeAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) =>

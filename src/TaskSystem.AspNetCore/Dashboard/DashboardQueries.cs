@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TaskSystem.Storage;
 
 namespace TaskSystem.AspNetCore.Dashboard;
 
@@ -6,9 +7,21 @@ namespace TaskSystem.AspNetCore.Dashboard;
 /// What the dashboard reads from the store, all through <see cref="TaskManager"/>. <see cref="ReadStatsAsync"/> is
 /// the watcher's per-tick read and must stay cheap: two indexed queries. <see cref="ReadOverviewAsync"/> costs more
 /// (a scan per queue, the last hour of finished tasks) and runs only on demand or when something changed.
+/// <see cref="ReadProgressAsync"/> reads the running tasks' progress straight from the store (its cost follows the
+/// running tasks), while some run.
 /// </summary>
-internal sealed class DashboardQueries(TaskManager manager, IOptions<TaskSystemOptions> options, TimeProvider time)
+internal sealed class DashboardQueries(TaskManager manager, ITaskStore store, IOptions<TaskSystemOptions> options, TimeProvider time)
 {
+    /// <summary>The progress event carries at most this many running tasks (the lowest ids).</summary>
+    public const int ProgressLimit = 500;
+
+    /// <summary>The progress of running tasks, as their current attempt last reported it.</summary>
+    public async Task<ProgressResponse> ReadProgressAsync(CancellationToken cancellationToken)
+    {
+        var found = await store.TasksProgressRunningAsync(new TasksProgressRunningParams(ProgressLimit), cancellationToken);
+        return new ProgressResponse(time.GetUtcNow(), [.. found.Select(p => new TaskProgressEvent(p.Id, p.Percent, p.Message, p.At, p.Attempt))]);
+    }
+
     /// <summary>The throughput chart: one-minute buckets over the last hour.</summary>
     public static readonly TimeSpan ThroughputBucket = TimeSpan.FromMinutes(1);
 
@@ -30,6 +43,7 @@ internal sealed class DashboardQueries(TaskManager manager, IOptions<TaskSystemO
     {
         stats ??= await ReadStatsAsync(cancellationToken);
         var queues = await manager.CountByQueueAsync(cancellationToken);
+        var paused = (await store.QueuesPausedAsync(cancellationToken)).Select(p => p.Queue).ToHashSet(StringComparer.Ordinal);
         var nodes = await ReadNodesAsync(cancellationToken);
         var throughput = await ReadThroughputAsync(cancellationToken);
         return new OverviewResponse(
@@ -41,8 +55,9 @@ internal sealed class DashboardQueries(TaskManager manager, IOptions<TaskSystemO
             [.. queues.GroupBy(q => q.Queue, StringComparer.Ordinal).Select(group =>
             {
                 var counts = ToWire(group.ToDictionary(q => q.State, q => q.Count));
-                return new QueueResponse(group.Key, counts.Values.Sum(), counts);
-            })],
+                return new QueueResponse(group.Key, counts.Values.Sum(), counts) { Paused = paused.Contains(group.Key) };
+            }).Concat(paused.Where(p => !queues.Any(q => q.Queue == p)).Order(StringComparer.Ordinal)
+                .Select(p => new QueueResponse(p, 0, ToWire(new Dictionary<TaskState, long>())) { Paused = true }))],
             nodes,
             throughput);
     }

@@ -24,7 +24,11 @@ internal sealed record OverviewResponse(
     ThroughputResponse Throughput);
 
 /// <summary>One queue's tasks per state (every state present, zero included).</summary>
-internal sealed record QueueResponse(string Queue, long Total, IReadOnlyDictionary<string, long> Counts);
+internal sealed record QueueResponse(string Queue, long Total, IReadOnlyDictionary<string, long> Counts)
+{
+    /// <summary>Paused on every node (a paused queue is listed even with no tasks).</summary>
+    public bool Paused { get; init; }
+}
 
 /// <summary>
 /// A node that sent a heartbeat: <c>busy</c> counts the tasks it runs now, <c>workers</c> its concurrency;
@@ -43,3 +47,13 @@ internal sealed record ThroughputBucket(DateTimeOffset Start, long Succeeded, lo
 /// workers run (TaskSystem:ExternalTypes, <c>*</c> for any type no handler runs).
 /// </summary>
 internal sealed record HandlersResponse(IReadOnlyList<string> Types, string DefaultQueue, int DefaultMaxAttempts, double DefaultTimeoutSeconds, IReadOnlyList<string> ExternalTypes);
+
+/// <summary>The <c>progress</c> event: the progress of running tasks (those that reported any), sent when it changed.</summary>
+internal sealed record ProgressResponse(DateTimeOffset Time, IReadOnlyList<TaskProgressEvent> Tasks)
+{
+    /// <summary>True when the reports (not the time they were read) are the same.</summary>
+    public bool SameAs(ProgressResponse? other) => other is not null && other.Tasks.SequenceEqual(Tasks);
+}
+
+/// <summary>One running task's progress in the <c>progress</c> event.</summary>
+internal sealed record TaskProgressEvent(long Id, double Percent, string? Message, DateTimeOffset At, int Attempt);

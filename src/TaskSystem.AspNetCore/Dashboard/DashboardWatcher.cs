@@ -6,7 +6,7 @@ namespace TaskSystem.AspNetCore.Dashboard;
 /// <summary>
 /// One per server process, whatever the number of open dashboards: while at least one stream is open, it reads the
 /// cheap figures every <see cref="DashboardTimings.Tick"/> (sooner after a write through this server), and broadcasts a
-/// <c>stats</c> event when they changed. The dearer overview follows, at most every <see cref="DashboardTimings.OverviewInterval"/>
+/// <c>stats</c> event when they changed, and a <c>progress</c> event when running tasks' progress changed. The dearer overview follows, at most every <see cref="DashboardTimings.OverviewInterval"/>
 /// while things change and at least every <see cref="DashboardTimings.OverviewRefresh"/>. With no stream open it reads nothing.
 /// Both intervals stretch with the cost of their reads, so that on a huge store the watcher still uses a small,
 /// bounded share of a core: a tick waits ten times its cost, an overview twenty times its cost. The costs are followed
@@ -40,6 +40,7 @@ internal sealed class DashboardWatcher(
     {
         StatsResponse? stats = null;
         OverviewResponse? overview = null;
+        ProgressResponse? progress = null;
         var overviewAt = 0L;
         var overviewCost = CheapRead;
         var tickCost = CheapRead;
@@ -52,6 +53,7 @@ internal sealed class DashboardWatcher(
                 // Nobody watches: forget what was seen, so the next stream gets fresh figures.
                 stats = null;
                 overview = null;
+                progress = null;
                 hub.Forget();
                 await hub.WaitForPokeAsync(IdleWait, time, stoppingToken);
                 continue;
@@ -62,6 +64,7 @@ internal sealed class DashboardWatcher(
             {
                 var fresh = hub.TakeNewSubscribers();
                 var current = await queries.ReadStatsAsync(stoppingToken);
+                overviewStale |= hub.TakeOverviewWanted();
                 if (!current.SameFiguresAs(stats))
                 {
                     stats = current;
@@ -87,6 +90,21 @@ internal sealed class DashboardWatcher(
                 else if (fresh.Count > 0)
                 {
                     hub.Publish("overview", overview, ApiJsonContext.Default.OverviewResponse, fresh);
+                }
+
+                // Progress changes without changing the counts: read it each tick while tasks run (its cost follows them).
+                if ((current.Counts.TryGetValue("running", out var running) && running > 0) || progress is { Tasks.Count: > 0 })
+                {
+                    var read = await queries.ReadProgressAsync(stoppingToken);
+                    if (!read.SameAs(progress))
+                    {
+                        progress = read;
+                        hub.Publish("progress", read, ApiJsonContext.Default.ProgressResponse);
+                    }
+                    else if (fresh.Count > 0)
+                    {
+                        hub.Publish("progress", read, ApiJsonContext.Default.ProgressResponse, fresh);
+                    }
                 }
 
                 if (failing)

@@ -13,4 +13,8 @@ namespace TaskSystem.AspNetCore.Http;
 [JsonSerializable(typeof(Dashboard.StatsResponse))]
 [JsonSerializable(typeof(Dashboard.OverviewResponse))]
 [JsonSerializable(typeof(Dashboard.HandlersResponse))]
+[JsonSerializable(typeof(Dashboard.ProgressResponse))]
+[JsonSerializable(typeof(QueueListResponse))]
+[JsonSerializable(typeof(QueuePauseResponse))]
+[JsonSerializable(typeof(BulkResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

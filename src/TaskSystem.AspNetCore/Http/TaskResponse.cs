@@ -22,7 +22,8 @@ internal sealed record TaskResponse(
     string? Error,
     IReadOnlyList<TaskErrorResponse> Errors,
     string? Node,
-    bool StopRequested)
+    bool StopRequested,
+    TaskProgressResponse? Progress)
 {
     /// <summary>The idempotency key it was enqueued with, or null.</summary>
     public string? Key { get; init; }
@@ -55,7 +56,8 @@ internal sealed record TaskResponse(
         task.Error,
         [.. task.Errors.Select(e => new TaskErrorResponse(e.Attempt, e.Error, e.At, e.StackTrace))],
         task.Node,
-        task.StopRequested)
+        task.StopRequested,
+        task.Progress is { } progress ? new TaskProgressResponse(progress.Percent, progress.Message, progress.At, progress.Attempt) : null)
     {
         Key = task.Key,
         Schedule = task.Schedule,
@@ -63,6 +65,9 @@ internal sealed record TaskResponse(
         Existing = task.Existing,
     };
 }
+
+/// <summary>How far a task is, as its handler or worker last reported: <c>percent</c> from 0 to 100, and the attempt that reported it.</summary>
+internal sealed record TaskProgressResponse(double Percent, string? Message, DateTimeOffset At, int Attempt);
 
 /// <summary>One failed attempt on the wire; <c>stackTrace</c> is the exception as .NET prints it (at most 8 KiB), or null.</summary>
 internal sealed record TaskErrorResponse(int Attempt, string Error, DateTimeOffset At, string? StackTrace);

@@ -48,6 +48,7 @@ internal static class TasksApi
         tasks.MapGet("/{id}", GetAsync);
         tasks.MapDelete("/{id}", StopAsync);
         tasks.MapPost("/{id}/retry", RetryAsync);
+        tasks.MapPost("/bulk", TasksBulkApi.BulkAsync);
         return tasks;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using TaskSystem.ExternalWorkers;
 
 namespace TaskSystem.AspNetCore.Http;
 
@@ -127,6 +128,55 @@ internal sealed class WorkerBody : IDisposable
             _ => throw new TaskValidationException(name, $"{name} must be true or false (got {Shorten(value.GetRawText())})."),
         };
     }
+
+    /// <summary>
+    /// Progress: <c>{"percent": 0..100, "message": "..."}</c> (message optional, cut to
+    /// <see cref="TaskProgress.MaxMessageLength"/> characters), or a bare percentage; null when absent.
+    /// </summary>
+    public WorkerProgress? Progress(string name)
+    {
+        if (!Present(name, out var value))
+        {
+            return null;
+        }
+
+        const string Shape = "must be {\"percent\": a number from 0 to 100, \"message\": a string or null} or a bare percentage";
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return new WorkerProgress(Percent(name, value, Shape), null);
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new TaskValidationException(name, $"{name} {Shape} (got {Shorten(value.GetRawText())}).");
+        }
+
+        double? percent = null;
+        string? message = null;
+        foreach (var property in value.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "percent":
+                    percent = Percent($"{name}.percent", property.Value, Shape);
+                    break;
+                case "message" when property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                    message = property.Value.GetString();
+                    break;
+                default:
+                    throw new TaskValidationException($"{name}.{property.Name}", $"{name} {Shape} (got {Shorten(value.GetRawText())}).");
+            }
+        }
+
+        return percent is { } known
+            ? new WorkerProgress(known, message)
+            : throw new TaskValidationException($"{name}.percent", $"{name} {Shape}: percent is missing.");
+    }
+
+    private static double Percent(string field, JsonElement value, string shape) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var percent) && percent >= 0 && percent <= 100
+            ? percent
+            : throw new TaskValidationException(field, $"{field.Split('.')[0]} {shape} (got {Shorten(value.GetRawText())}).");
 
     /// <summary>Any JSON value as its text; null when absent or JSON null.</summary>
     public string? RawJson(string name) => Present(name, out var value) ? value.GetRawText() : null;

@@ -67,14 +67,15 @@ internal static class WorkersApi
 
         string? leaseToken;
         TimeSpan? lease, wait;
+        WorkerProgress? progress;
         using (var body = await WorkerBody.ReadAsync(request, options.Value, HeartbeatFields, cancellationToken))
         {
-            // progress is accepted and not stored yet: workers may send it today and have it shown later.
             (leaseToken, lease, wait) = (body.String("leaseToken", required: true), body.Seconds("leaseSeconds"), body.Seconds("waitSeconds"));
+            progress = body.Progress("progress");
         }
 
         using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var answer = await external.HeartbeatAsync(taskId, leaseToken, lease, wait, ends.Token);
+        var answer = await external.HeartbeatAsync(taskId, leaseToken, lease, wait, ends.Token, progress);
         return answer.Lease is { } held
             ? TypedResults.Json(new HeartbeatResponse(held.StopRequested, held.ExpiresAt), WorkersJsonContext.Wire.HeartbeatResponse)
             : Refused(answer.Refused!);

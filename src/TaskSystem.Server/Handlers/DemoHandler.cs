@@ -4,7 +4,8 @@ using TaskSystem.Server.Diagnostics;
 namespace TaskSystem.Server.Handlers;
 
 /// <summary>
-/// The seed's work: sleeps <c>durationMs</c> (default a random 1 to 5 s) honouring cancellation, fails its first
+/// The seed's work: sleeps <c>durationMs</c> (default a random 1 to 5 s) honouring cancellation and reporting its
+/// progress as it goes, fails its first
 /// <c>failAttempts</c> attempts (default 0) on purpose, logs the payload and returns it as the result.
 /// </summary>
 internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger) : ITaskHandler, ITaskPayloadValidator
@@ -22,7 +23,7 @@ internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger
         var durationMs = ReadInteger(payload, "durationMs") ?? Random.Shared.Next(1000, 5001);
         if (durationMs > 0)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(durationMs), time, cancellationToken);
+            await SleepReportingProgressAsync(context, TimeSpan.FromMilliseconds(durationMs), cancellationToken);
         }
 
         var failAttempts = ReadInteger(payload, "failAttempts") ?? 0;
@@ -32,6 +33,31 @@ internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger
         }
 
         return payload;
+    }
+
+    /// <summary>
+    /// Sleeps in twenty steps (each 100 ms to 5 s), reporting after each how far it is, so that progress can be watched
+    /// with curl and in the dashboard. The engine writes at most one report a second; the last is always kept.
+    /// </summary>
+    private async Task SleepReportingProgressAsync(TaskContext context, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromTicks(Math.Clamp(duration.Ticks / 20, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
+        var started = time.GetTimestamp();
+        await context.ReportProgressAsync(0, $"sleeping {duration.TotalMilliseconds:0} ms");
+        while (true)
+        {
+            var remaining = duration - time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            await Task.Delay(remaining < step ? remaining : step, time, cancellationToken);
+            var slept = time.GetElapsedTime(started);
+            var done = slept >= duration ? duration : slept;
+            await context.ReportProgressAsync(
+                Math.Round(100 * done / duration, 1), $"slept {done.TotalMilliseconds:0} of {duration.TotalMilliseconds:0} ms");
+        }
     }
 
     private static long? ReadInteger(JsonElement payload, string name) =>

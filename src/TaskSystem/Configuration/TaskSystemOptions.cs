@@ -23,7 +23,10 @@ public sealed class TaskSystemOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>Workers on this node: how many tasks run at once. Default 5.</summary>
+    /// <summary>
+    /// Workers on this node: how many tasks run at once. Default 5. 0 runs no handlers at all (a node that only
+    /// enqueues, such as a web front end).
+    /// </summary>
     public int Concurrency { get; set; } = 5;
 
     /// <summary>This node's name, shown on the tasks it runs. Must be unique among live nodes. Default: the host name.</summary>
@@ -115,6 +118,14 @@ public sealed class TaskSystemOptions
     /// </summary>
     public TimeSpan? SelfFenceAfter { get; set; }
 
+    /// <summary>
+    /// The queues this node serves, by name, each with an optional limit of its own (<c>TaskSystem:Queues:emails:Concurrency</c>)
+    /// on top of <see cref="Concurrency"/>. Default: none named, so the node serves every queue. Once a queue is named
+    /// to be served, the node serves only the named ones; name <c>*</c> (<c>Serve = true</c>) to serve every other queue
+    /// too (<c>*</c> takes no limit), or name a queue with <c>Serve = false</c> to leave it to other nodes.
+    /// </summary>
+    public Dictionary<string, TaskQueueOptions> Queues { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary><see cref="SelfFenceAfter"/>, or its default when it is not set.</summary>
     internal TimeSpan SelfFenceAfterOrDefault => SelfFenceAfter ?? LeaseDuration * 2 / 3;
 
@@ -126,4 +137,20 @@ public sealed class TaskSystemOptions
     /// start, replacing the definition of a schedule of the same name (see docs/schedules.md). Default none.
     /// </summary>
     public IDictionary<string, ScheduleOptions> Schedules { get; } = new Dictionary<string, ScheduleOptions>(StringComparer.Ordinal);
+}
+
+/// <summary>One queue's settings on a node (<c>TaskSystem:Queues:{name}</c>).</summary>
+public sealed class TaskQueueOptions
+{
+    /// <summary>
+    /// At most this many tasks of the queue run at once on this node (within <see cref="TaskSystemOptions.Concurrency"/>).
+    /// Default (null): no limit of its own.
+    /// </summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>
+    /// Whether this node runs the queue's tasks. Default true. False leaves the queue to other nodes; naming only queues
+    /// with <c>Serve = false</c> serves every other queue. For <c>*</c>: serve every queue not named.
+    /// </summary>
+    public bool Serve { get; set; } = true;
 }

@@ -21,7 +21,8 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
             errors.Add($"TaskSystem:ConnectionString is required for the {provider} provider.");
         }
 
-        Range(errors, "Concurrency", options.Concurrency, 1, 1024);
+        Range(errors, "Concurrency", options.Concurrency, 0, 1024);
+        Engine.QueueLimits.Validate(options, errors);
         Range(errors, "MaxPoolSize", options.MaxPoolSize, 2, 1000);
         Range(errors, "DefaultMaxAttempts", options.DefaultMaxAttempts, 1, TaskRules.MaxAttempts);
         Range(errors, "MaxPayloadBytes", options.MaxPayloadBytes, 2, 64 * 1024 * 1024);

@@ -114,6 +114,15 @@ public static class TaskSystemServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value,
             sp.GetRequiredService<ExternalTypes>()));
         services.AddSingleton<ITaskManager>(sp => sp.GetRequiredService<TaskManager>());
+        services.AddSingleton<TaskBulkActions>();
+        services.AddSingleton(sp => new QueueLimits(sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value));
+        services.AddSingleton(sp => new TaskQueues(
+            sp.GetRequiredService<ITaskStore>(),
+            sp.GetRequiredService<WakeSignal>(),
+            sp.GetRequiredService<WorkerSignals>(),
+            sp.GetRequiredService<QueueLimits>(),
+            sp.GetRequiredService<TimeProvider>(),
+            runsHandlers: withEngine && sp.GetRequiredService<EngineSettings>().Concurrency > 0));
         if (withEngine)
         {
             AddEngine(services);

@@ -19,6 +19,7 @@ internal sealed class Dispatcher(
     WakeSignal wake,
     Completer completer,
     TaskExecutor executor,
+    QueueLimits limits,
     EngineSettings settings,
     TimeProvider time,
     ILogger<Dispatcher> logger,
@@ -153,12 +154,14 @@ internal sealed class Dispatcher(
     {
         try
         {
-            var now = time.GetUtcNow();
-            var claimed = await store.TasksClaimAsync(
-                new TasksClaimParams(settings.Node, NewClaimId(), free, handlers.Types, now, now + settings.LeaseDuration),
-                CancellationToken.None).ConfigureAwait(false);
-            Launch(claimed);
-            return claimed;
+            if (limits.IsPlain)
+            {
+                var claimed = await ClaimOnceAsync(free, queues: null, excluded: null).ConfigureAwait(false);
+                Launch(claimed);
+                return claimed;
+            }
+
+            return await ClaimByQueueAsync(free).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -166,6 +169,46 @@ internal sealed class Dispatcher(
             writeHealth.Failed(exception);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Claims each limited queue on its own, never more than its free room here, then the other served queues together
+    /// with what is left of the free slots. Each claim is one atomic statement; a limited queue's room only shrinks
+    /// between them (attempts start here, and only this loop starts them).
+    /// </summary>
+    private async Task<IReadOnlyList<TaskRecord>> ClaimByQueueAsync(int free)
+    {
+        var all = new List<TaskRecord>();
+        foreach (var queue in limits.Limited)
+        {
+            var room = Math.Min(free - all.Count, limits.FreeIn(queue));
+            if (room > 0)
+            {
+                var claimed = await ClaimOnceAsync(room, queues: [queue], excluded: null).ConfigureAwait(false);
+                Launch(claimed);
+                all.AddRange(claimed);
+            }
+        }
+
+        var left = free - all.Count;
+        if (left > 0 && (limits.ServesAll || limits.Unlimited.Count > 0))
+        {
+            var claimed = limits.ServesAll
+                ? await ClaimOnceAsync(left, queues: null, excluded: limits.ExcludedFromOthers).ConfigureAwait(false)
+                : await ClaimOnceAsync(left, queues: limits.Unlimited, excluded: null).ConfigureAwait(false);
+            Launch(claimed);
+            all.AddRange(claimed);
+        }
+
+        return all;
+    }
+
+    private Task<IReadOnlyList<TaskRecord>> ClaimOnceAsync(int limit, IReadOnlyList<string>? queues, IReadOnlyList<string>? excluded)
+    {
+        var now = time.GetUtcNow();
+        return store.TasksClaimAsync(
+            new TasksClaimParams(settings.Node, NewClaimId(), limit, handlers.Types, now, now + settings.LeaseDuration) { Queues = queues, ExcludedQueues = excluded },
+            CancellationToken.None);
     }
 
     private void Launch(IReadOnlyList<TaskRecord> claimed)
@@ -179,6 +222,7 @@ internal sealed class Dispatcher(
         foreach (var task in claimed)
         {
             var execution = new TaskExecution(task);
+            limits.Took(task.Queue);
             running.Add(execution);
 
             // On the thread pool, not inline: a handler's synchronous part must never hold up the dispatcher.

@@ -20,9 +20,11 @@ internal sealed class TaskExecutor(
     PayloadJson json,
     Completer completer,
     WorkerSlots slots,
+    QueueLimits limits,
     RunningTasks running,
     EngineSettings settings,
     TaskMetrics metrics,
+    ITaskStore store,
     TimeProvider time,
     ILogger<TaskExecutor> logger)
 {
@@ -34,7 +36,11 @@ internal sealed class TaskExecutor(
         metrics.Started(task);
         Log.TaskStarted(logger, task.Id, task.Type, task.Attempt);
         execution.Start(time, task.Timeout, settings.StopGracePeriod, OnGraceExpired);
-        var outcome = await RunHandlerAsync(execution).ConfigureAwait(false);
+        var progress = new TaskProgressReporter(store.TaskProgressSetAsync, task.Id, task.Node ?? "", task.ClaimId ?? 0, time, logger);
+        var outcome = await RunHandlerAsync(execution, progress).ConfigureAwait(false);
+
+        // The last report is written while the attempt still holds the task: after the outcome, the fence refuses it.
+        await progress.FlushAsync().ConfigureAwait(false);
         execution.MarkHandlerReturned();
         if (execution.WasAbandoned)
         {
@@ -59,14 +65,17 @@ internal sealed class TaskExecutor(
     }
 
     /// <summary>Calls the handler and reads its result; never throws.</summary>
-    private async Task<Outcome> RunHandlerAsync(TaskExecution execution)
+    private async Task<Outcome> RunHandlerAsync(TaskExecution execution, TaskProgressReporter progress)
     {
         var task = execution.Task;
         var scope = scopes.CreateAsyncScope();
         try
         {
             var handler = HandlerRegistry.Resolve(scope.ServiceProvider, task.Type);
-            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider, json);
+            var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider, json)
+            {
+                ProgressSink = progress,
+            };
             var result = await handler.HandleAsync(context, execution.Token).ConfigureAwait(false);
 
             // Read the result here: a JsonElement whose document the handler already disposed throws on use.
@@ -115,6 +124,7 @@ internal sealed class TaskExecutor(
             {
                 if (execution.TryReleaseSlot())
                 {
+                    limits.Released(execution.Task.Queue);
                     slots.Release();
                 }
 
@@ -154,6 +164,7 @@ internal sealed class TaskExecutor(
         // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
         if (execution.TryReleaseSlot())
         {
+            limits.Released(task.Queue);
             slots.Release(wake: false);
         }
 

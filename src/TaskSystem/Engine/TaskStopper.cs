@@ -70,6 +70,36 @@ internal sealed class TaskStopper
         };
     }
 
+    /// <summary>
+    /// Stops a task without waiting for it (bulk stops): the stop is written, and a running task's owner is told at
+    /// once (this node's execution, another node by its signal, an external worker's waiting heartbeat).
+    /// </summary>
+    public async Task<TaskCancelOutcome> RequestStopAsync(long id, CancellationToken cancellationToken)
+    {
+        var result = await _store.TaskCancelAsync(new TaskCancelParams(id, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == TaskCancelOutcome.Cancelled)
+        {
+            _metrics.Cancelled(result.Task!);
+        }
+        else if (result.Outcome == TaskCancelOutcome.StopRequested && result.Task is { } task)
+        {
+            if (ExternalHolder.IsExternal(task.Node))
+            {
+                _workerSignals.Stops.Signal(task.Id);
+            }
+            else if (task.Node == _nodeName)
+            {
+                _running.RequestStop(task.Id, task.ClaimId);
+            }
+            else if (_notifier is not null && task.Node is not null)
+            {
+                await _notifier.NotifyStopAsync(task.Id, task.Node, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return result.Outcome;
+    }
+
     /// <summary>The stop is on disk; now make the owner act on it and wait until the task no longer runs.</summary>
     private async Task<StopResult> AwaitStopAsync(TaskRecord task, CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ internal sealed class ExternalTasks(
     ExternalTypes types,
     WorkerSignals signals,
     EngineSettings settings,
+    ExternalProgress progress,
     TimeProvider time,
     ILogger<ExternalTasks> logger)
 {
@@ -79,7 +80,8 @@ internal sealed class ExternalTasks(
     /// request and answers as soon as one comes, so that the stop reaches the worker at once.
     /// </summary>
     /// <exception cref="TaskValidationException">The token or a bound is invalid.</exception>
-    public async Task<HeartbeatAnswer> HeartbeatAsync(long id, string? leaseToken, TimeSpan? lease, TimeSpan? wait, CancellationToken cancellationToken)
+    public async Task<HeartbeatAnswer> HeartbeatAsync(
+        long id, string? leaseToken, TimeSpan? lease, TimeSpan? wait, CancellationToken cancellationToken, WorkerProgress? reported = null)
     {
         var token = ParseToken(leaseToken);
         var leaseFor = CheckLease(lease);
@@ -99,7 +101,14 @@ internal sealed class ExternalTasks(
                 new TaskLeaseExtendParams(id, token.Holder, token.ClaimId, time.GetUtcNow() + leaseFor), CancellationToken.None).ConfigureAwait(false);
             if (extended is null)
             {
+                progress.Forget(id);
                 return new HeartbeatAnswer(null, await RefuseAsync(id, token, reported: null, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (reported is not null)
+            {
+                // Coalesced and fenced by the lease; never delays the answer beyond its own write.
+                await progress.ReportAsync(id, token, reported.Percent, reported.Message).ConfigureAwait(false);
             }
 
             if (stop is null || extended.StopRequested || !await WaitAsync(stop.Task, waitFor, cancellationToken).ConfigureAwait(false))
@@ -132,6 +141,7 @@ internal sealed class ExternalTasks(
             throw new TaskValidationException("result", "result refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
         }
 
+        await progress.FinishAsync(id).ConfigureAwait(false);
         var completion = new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Succeeded, time.GetUtcNow(), ResultJson: resultJson);
         if (await WriteAsync(completion).ConfigureAwait(false))
         {
@@ -168,6 +178,7 @@ internal sealed class ExternalTasks(
             return new ReportAnswer(null, null, refused);
         }
 
+        await progress.FinishAsync(id).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var completion = task!.StopRequested
             ? new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Cancelled, now, Error: $"stopped by request; the worker reported: {error}")
@@ -209,6 +220,7 @@ internal sealed class ExternalTasks(
             foreach (var task in rescued)
             {
                 Log.TaskRescuedFromWorker(logger, task.Id, ExternalHolder.WorkerOf(task.FromNode), task.NewState.ToWire());
+                progress.Forget(task.Id);
                 requeued |= task.NewState == TaskState.Queued;
             }
         }

@@ -12,6 +12,7 @@ internal static class ExternalWorkersServiceCollectionExtensions
         services.AddSingleton<ExternalTypes>();
         services.AddSingleton<WorkerSignals>();
         services.AddSingleton<ExternalTasks>();
+        services.AddSingleton<ExternalProgress>();
 
         // After the engine, whose start migrates the store.
         services.AddHostedService<ExternalLeaseRescuer>();

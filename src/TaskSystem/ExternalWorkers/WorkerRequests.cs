@@ -38,3 +38,8 @@ internal sealed record HeartbeatAnswer(TaskLease? Lease, LeaseRefused? Refused);
 
 /// <summary>A report's answer: the state the task is now in (and the retry's time), or why nothing was recorded.</summary>
 internal sealed record ReportAnswer(TaskState? State, DateTimeOffset? RunAt, LeaseRefused? Refused);
+
+/// <summary>Progress an external worker reports in a heartbeat.</summary>
+/// <param name="Percent">How far, from 0 to 100.</param>
+/// <param name="Message">What it is doing, or null.</param>
+internal sealed record WorkerProgress(double Percent, string? Message);

@@ -71,4 +71,39 @@ public sealed class TaskContext
 
     /// <summary>The JSON settings of this app's payloads and results, for a typed handler's own (de)serialization.</summary>
     internal PayloadJson Json => _json;
+
+    /// <summary>Where progress reports go: the engine's coalescing writer; none in a test's context.</summary>
+    internal ITaskProgressSink? ProgressSink { get; init; }
+
+    /// <summary>
+    /// Reports how far the attempt is, shown by <c>GET /tasks/{id}</c> and the dashboard while the task runs. Call it as
+    /// often as is convenient: reports are coalesced into at most one store write per task per second, and the last one
+    /// is always written (at the latest when the handler returns). A report never fails the task: a write the store
+    /// refuses is logged and the next one tries again. The returned task completes at once, or when the write it
+    /// started does.
+    /// </summary>
+    /// <param name="percent">How far, from 0 to 100.</param>
+    /// <param name="message">What it is doing, or null; cut to <see cref="TaskProgress.MaxMessageLength"/> characters.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="percent"/> is not a number from 0 to 100.</exception>
+    public ValueTask ReportProgressAsync(double percent, string? message = null)
+    {
+        if (!(percent >= 0 && percent <= 100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(percent), percent, "Progress is a percentage from 0 to 100.");
+        }
+
+        return ProgressSink?.ReportAsync(percent, Cut(message)) ?? ValueTask.CompletedTask;
+    }
+
+    /// <summary>A message cut to the longest kept, never between the two halves of a surrogate pair.</summary>
+    internal static string? Cut(string? message)
+    {
+        if (message is not { Length: > TaskProgress.MaxMessageLength })
+        {
+            return message;
+        }
+
+        var length = char.IsHighSurrogate(message[TaskProgress.MaxMessageLength - 1]) ? TaskProgress.MaxMessageLength - 1 : TaskProgress.MaxMessageLength;
+        return message[..length];
+    }
 }

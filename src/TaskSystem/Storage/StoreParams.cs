@@ -46,7 +46,14 @@ internal sealed record TasksListParams(IReadOnlyCollection<TaskState>? States, s
 /// <param name="Types">Only tasks of these types (the handlers the node has).</param>
 /// <param name="Now">The current time: tasks with a later run-at wait.</param>
 /// <param name="LeaseExpiresAt">The lease given to the claimed tasks.</param>
-internal sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IReadOnlyList<string> Types, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+internal sealed record TasksClaimParams(string Node, long ClaimId, int Limit, IReadOnlyList<string> Types, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt)
+{
+    /// <summary>Only tasks in these queues; null for every queue (<c>TaskSystem:Queues</c>).</summary>
+    public IReadOnlyList<string>? Queues { get; init; }
+
+    /// <summary>No tasks in these queues (the node claims its limited queues on their own).</summary>
+    public IReadOnlyList<string>? ExcludedQueues { get; init; }
+}
 
 /// <summary>What an attempt ended in.</summary>
 internal enum CompletionKind

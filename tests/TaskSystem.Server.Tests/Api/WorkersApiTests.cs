@@ -28,7 +28,8 @@ public sealed class WorkersApiTests : IClassFixture<ApiFactory>
         var task = await _client.PostTaskAsync("""{"type": "resize", "payload": {"width": 640}, "queue": "images-api"}""");
 
         var claimed = Assert.Single(await ClaimAsync("""{"worker": "py-1", "types": ["resize"], "queues": ["images-api"], "max": 5, "waitSeconds": 5}"""));
-        var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$$"""{"leaseToken": "{{{Token(claimed)}}}", "leaseSeconds": 60, "progress": {"done": 0.5}}""");
+        var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$$"""{"leaseToken": "{{{Token(claimed)}}}", "leaseSeconds": 60, "progress": {"percent": 50, "message": "half way"}}""");
+        var during = await _client.GetTaskAsync(task.Id());
         var done = await PostAsync($"/tasks/{task.Id()}/complete", $$$"""{"leaseToken": "{{{Token(claimed)}}}", "result": {"path": "/out/1.png"}}""");
 
         Assert.Equal((task.Id(), "resize", "images-api", 1, 3), (claimed.Id(), claimed.GetProperty("type").GetString(), claimed.GetProperty("queue").GetString(),
@@ -43,6 +44,48 @@ public sealed class WorkersApiTests : IClassFixture<ApiFactory>
         Assert.Equal("succeeded", (await done.ReadJsonAsync()).State());
         var stored = await _client.GetTaskAsync(task.Id());
         Assert.Equal(("succeeded", "worker:py-1", "/out/1.png"), (stored.State(), stored.GetProperty("node").GetString(), stored.GetProperty("result").GetProperty("path").GetString()));
+        Assert.Equal((50d, "half way", 1), (during.GetProperty("progress").GetProperty("percent").GetDouble(),
+            during.GetProperty("progress").GetProperty("message").GetString(), during.GetProperty("progress").GetProperty("attempt").GetInt32()));
+        Assert.Equal(50d, stored.GetProperty("progress").GetProperty("percent").GetDouble());
+    }
+
+    [Fact]
+    public async Task Heartbeat_ProgressReportsComingFast_AreCoalesced_AndTheLastIsKeptWhenTheWorkerCompletes()
+    {
+        var task = await _client.PostTaskAsync("""{"type": "resize", "queue": "images-progress"}""");
+        var claimed = Assert.Single(await ClaimAsync("""{"worker": "py-2", "types": ["resize"], "queues": ["images-progress"]}"""));
+
+        foreach (var percent in new[] { 10, 20, 30 })
+        {
+            using var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$"""{"leaseToken": "{{Token(claimed)}}", "progress": {{percent}}}""");
+            Assert.Equal(HttpStatusCode.OK, beat.StatusCode);
+        }
+
+        var between = (await _client.GetTaskAsync(task.Id())).GetProperty("progress").GetProperty("percent").GetDouble();
+        using var done = await PostAsync($"/tasks/{task.Id()}/complete", $$"""{"leaseToken": "{{Token(claimed)}}"}""");
+
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.True(between < 30, $"three reports within a second wrote the first only (or the first and, a second later, the last); read {between}");
+        var last = (await _client.GetTaskAsync(task.Id())).GetProperty("progress");
+        Assert.Equal((30d, JsonValueKind.Null), (last.GetProperty("percent").GetDouble(), last.GetProperty("message").ValueKind));
+    }
+
+    [Theory]
+    [InlineData("""{"percent": 101}""", "progress.percent")]
+    [InlineData("""{"percent": "half"}""", "progress.percent")]
+    [InlineData("""{"message": "no percent"}""", "progress.percent")]
+    [InlineData("""{"percent": 5, "done": true}""", "progress.done")]
+    [InlineData("""[1, 2]""", "progress")]
+    [InlineData("-1", "progress")]
+    public async Task Heartbeat_WithProgressOfTheWrongShape_Is400_NamingTheField(string progress, string field)
+    {
+        var task = await _client.PostTaskAsync("""{"type": "resize", "queue": "images-bad-progress"}""");
+        var claimed = Assert.Single(await ClaimAsync("""{"worker": "py-3", "types": ["resize"], "queues": ["images-bad-progress"]}"""));
+
+        using var beat = await PostAsync($"/tasks/{task.Id()}/heartbeat", $$"""{"leaseToken": "{{Token(claimed)}}", "progress": {{progress}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, beat.StatusCode);
+        Assert.Equal(field, (await beat.ReadJsonAsync()).GetProperty("field").GetString());
     }
 
     [Fact]

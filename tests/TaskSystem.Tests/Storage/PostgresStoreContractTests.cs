@@ -143,6 +143,28 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task QueueResume_WakesOtherNodes_InItsCommit_AndAPauseOrARepeatedResumeDoesNot()
+    {
+        var listener = OpenExtra("listener");
+        var signals = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)listener).ListenAsync(signals, stop.Token);
+        await Eventually.Until(() => signals.Ready > 0, because: "the listener wakes its dispatcher once it listens");
+        var before = signals.Ready;
+
+        await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: true, T0), CancellationToken.None);
+        await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: false, T0), CancellationToken.None);
+        await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: false, T0), CancellationToken.None);
+        await InsertAsync(Task());
+
+        // The insert's signal comes after the resume's: once it is in, both were, and nothing else was.
+        await Eventually.Until(() => signals.Ready == before + 2, because: "one wake-up for the resume, one for the insert");
+        await stop.CancelAsync();
+        await listening;
+        Assert.Equal(before + 2, signals.Ready);
+    }
+
+    [Fact]
     public async Task StopSignal_ReachesOnlyTheOwningNode()
     {
         var owner = new RecordingSignals();

@@ -102,6 +102,9 @@ function onEvent({ event, data }) {
     app.overview = data;
     if (!app.stats || Date.parse(data.time) >= Date.parse(app.stats.time)) app.stats = data;
     view?.onOverview?.(data);
+  } else if (event === 'progress') {
+    app.progress = data;
+    view?.onProgress?.(data);
   }
 }
 

@@ -55,6 +55,19 @@ export function stateBadge(state) {
 }
 
 const numberFormat = new Intl.NumberFormat();
+/**
+ * A running task's progress as its handler last reported it: a native <progress> bar (read out by screen readers)
+ * and its percentage and message as text. Null when it reported none.
+ */
+export function progressBar(progress, { compact = false } = {}) {
+  if (!progress) return null;
+  const percent = Math.max(0, Math.min(100, Number(progress.percent) || 0));
+  const label = `${Math.round(percent * 10) / 10}%`;
+  return h('div', { class: compact ? 'progress compact' : 'progress', dataset: { percent: String(percent) } },
+    h('progress', { max: 100, value: percent, 'aria-label': `Progress ${label}` }),
+    h('span', { class: 'progress-text' }, label, progress.message ? ` · ${progress.message}` : ''));
+}
+
 export const formatNumber = (value) => numberFormat.format(value ?? 0);
 
 /** A time as the reader's local clock shows it: the time alone when it is today. */

@@ -125,6 +125,29 @@ internal static class SqliteSchema
             updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+
+        // 6: progress (SqliteTaskStore.Progress.cs), one row per task that reported any, kept beside the task rather
+        // than in it so that a progress write never touches the task's row or its indexes. It goes when its task goes.
+        """
+        CREATE TABLE task_progress (
+            task_id INTEGER PRIMARY KEY,
+            attempt INTEGER NOT NULL,
+            percent REAL NOT NULL,
+            message TEXT,
+            at INTEGER NOT NULL
+        );
+        CREATE TRIGGER task_progress_deleted AFTER DELETE ON tasks BEGIN
+            DELETE FROM task_progress WHERE task_id = old.id;
+        END;
+        """,
+
+        // 7: paused queues (SqliteTaskStore.Queues.cs): a row while the queue is paused; every claim reads it.
+        """
+        CREATE TABLE queue_pauses (
+            queue TEXT PRIMARY KEY,
+            paused_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
 

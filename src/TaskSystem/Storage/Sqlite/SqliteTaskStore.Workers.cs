@@ -60,9 +60,9 @@ internal sealed partial class SqliteTaskStore
         var candidates = new List<(int Priority, long RunAt, long Id)>();
         foreach (var type in parameters.Types.Distinct(StringComparer.Ordinal))
         {
-            using var reader = context.Command("""
+            using var reader = context.Command($"""
                 SELECT priority, run_at, id FROM tasks INDEXED BY tasks_queued
-                WHERE state = 'queued' AND type = $type AND ($any_queue = 1 OR queue IN (SELECT value FROM json_each($queues)))
+                WHERE state = 'queued' AND type = $type AND ($any_queue = 1 OR queue IN (SELECT value FROM json_each($queues))) AND {NotPaused}
                 ORDER BY priority, run_at, id
                 LIMIT $limit
                 """)

@@ -360,13 +360,18 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         var candidates = new List<(int Priority, long RunAt, long Id)>();
         foreach (var type in parameters.Types)
         {
-            using var reader = context.Command("""
+            using var reader = context.Command($"""
                 SELECT priority, run_at, id FROM tasks INDEXED BY tasks_queued
-                WHERE state = 'queued' AND type = $type
+                WHERE state = 'queued' AND type = $type AND {NotPaused}
+                  AND ($any_queue = 1 OR queue IN (SELECT value FROM json_each($queues)))
+                  AND queue NOT IN (SELECT value FROM json_each($excluded))
                 ORDER BY priority, run_at, id
                 LIMIT $limit
                 """)
                 .Bind("$type", type)
+                .Bind("$any_queue", parameters.Queues is null ? 1 : 0)
+                .Bind("$queues", QueueList(parameters.Queues))
+                .Bind("$excluded", QueueList(parameters.ExcludedQueues))
                 .Bind("$limit", parameters.Limit)
                 .ExecuteReader();
             while (reader.Read())

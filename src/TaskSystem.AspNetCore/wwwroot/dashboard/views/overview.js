@@ -1,6 +1,6 @@
 // Overview: tasks per state (live), the last hour's throughput, tasks per queue, and each node's workers.
 
-import { ApiError } from '../api.js';
+import { ApiError, send } from '../api.js';
 import { throughputChart } from '../chart.js';
 import { h, fill, STATES, formatNumber, formatAge, formatDuration, hashFor, timeElement } from '../util.js';
 
@@ -34,7 +34,7 @@ export function mountOverview(main, _params, app) {
   function renderOverview(overview) {
     renderCounts(app.stats ?? overview);
     fill(chart, throughputChart(overview.throughput));
-    fill(queues, queueTable(overview.queues));
+    fill(queues, queueTable(overview.queues, setPaused));
     fill(nodes, nodeList(overview.nodes));
     fill(updated, 'Figures as of ', timeElement(overview.time), '; they change live.');
   }
@@ -44,6 +44,20 @@ export function mountOverview(main, _params, app) {
   function renderStatus(state) {
     if (state === 'locked' && !app.overview) app.showError(notice, new ApiError(401, null));
     else fill(notice);
+  }
+
+  // Pause and resume reach every node; the stream brings the new state back to every open dashboard.
+  async function setPaused(queue, paused, button) {
+    button.disabled = true;
+    button.textContent = paused ? 'Pausing…' : 'Resuming…';
+    try {
+      await send('POST', `dashboard/api/queues/${encodeURIComponent(queue)}/${paused ? 'pause' : 'resume'}`);
+      app.announce(paused ? `Queue ${queue} paused: no new task of it starts on any node.` : `Queue ${queue} resumed.`);
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = paused ? 'Pause' : 'Resume';
+      app.announce(error instanceof ApiError ? error.message : `Queue ${queue} could not be changed: ${error.message}`);
+    }
   }
 
   if (app.overview) renderOverview(app.overview);
@@ -61,17 +75,30 @@ export function mountOverview(main, _params, app) {
   };
 }
 
-function queueTable(queues) {
+function queueTable(queues, setPaused) {
   if (!queues?.length) return h('p', { class: 'muted' }, 'No tasks yet.');
-  return h('table', { class: 'data responsive' },
+  return h('table', { class: 'data responsive queues' },
     h('caption', { class: 'visually-hidden' }, 'Tasks per queue and state'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Queue'), STATES.map((state) => h('th', { scope: 'col', class: 'num' }, state)),
-      h('th', { scope: 'col', class: 'num' }, 'Total'))),
-    h('tbody', {}, queues.map((queue) => h('tr', {},
-      h('th', { scope: 'row', 'data-label': 'Queue' }, h('a', { href: hashFor('/tasks', { state: 'all', queue: queue.queue }) }, queue.queue)),
+      h('th', { scope: 'col', class: 'num' }, 'Total'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Pause or resume')))),
+    h('tbody', {}, queues.map((queue) => h('tr', { dataset: { queue: queue.queue, paused: String(Boolean(queue.paused)) } },
+      h('th', { scope: 'row', 'data-label': 'Queue' }, h('a', { href: hashFor('/tasks', { state: 'all', queue: queue.queue }) }, queue.queue),
+        queue.paused ? h('span', { class: 'tag paused' }, 'paused') : null),
       STATES.map((state) => h('td', { class: queue.counts[state] ? 'num' : 'num zero', 'data-label': state },
         queue.counts[state] ? h('a', { href: hashFor('/tasks', { state, queue: queue.queue }) }, formatNumber(queue.counts[state])) : h('span', { class: 'muted' }, '0'))),
-      h('td', { class: 'num', 'data-label': 'Total' }, formatNumber(queue.total))))));
+      h('td', { class: 'num', 'data-label': 'Total' }, formatNumber(queue.total)),
+      h('td', { class: 'row-actions' }, pauseButton(queue, setPaused))))));
+}
+
+function pauseButton(queue, setPaused) {
+  const paused = Boolean(queue.paused);
+  const button = h('button', {
+    type: 'button',
+    class: paused ? 'secondary' : 'quiet',
+    'aria-label': `${paused ? 'Resume' : 'Pause'} queue ${queue.queue}`,
+    onclick: () => setPaused(queue.queue, !paused, button),
+  }, paused ? 'Resume' : 'Pause');
+  return button;
 }
 
 function nodeList(nodes) {

@@ -3,7 +3,7 @@
 
 import { getJson, tasksUrl, ApiError } from '../api.js';
 import { actionButtons } from '../actions.js';
-import { h, fill, stateBadge, timeElement, formatDuration, prettyJson, refresher, runningFor, FINAL_STATES } from '../util.js';
+import { h, fill, stateBadge, timeElement, formatDuration, prettyJson, refresher, runningFor, FINAL_STATES, progressBar } from '../util.js';
 
 export function mountTask(main, id, app) {
   const heading = h('h1', { id: 'task-title' }, `Task #${id}`);
@@ -61,6 +61,9 @@ export function mountTask(main, id, app) {
   return {
     title: `Task #${id}`,
     onStats: () => refresh(),
+    onProgress(progress) {
+      if (progress.tasks.some((task) => String(task.id) === String(id))) refresh();
+    },
     dispose: () => refresh.dispose(),
   };
 }
@@ -82,6 +85,10 @@ function facts(task) {
       ? ['Running for', runningFor(task.startedAt, '')]
       : ['Last attempt took', ran === null ? '—' : formatDuration(ran)],
   ];
+  if (task.progress) {
+    const when = task.progress.attempt === task.attempt ? '' : ` (attempt ${task.progress.attempt})`;
+    rows.push([`Progress${when}`, h('div', {}, progressBar(task.progress), h('span', { class: 'muted small' }, 'reported ', timeElement(task.progress.at)))]);
+  }
   if (task.stopRequested) rows.push(['Stop requested', 'yes: the handler has been asked to stop']);
   return h('dl', { class: 'facts' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));
 }

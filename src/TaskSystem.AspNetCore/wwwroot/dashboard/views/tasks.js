@@ -1,9 +1,9 @@
 // The task list: filter by state, type and queue; find by id; newest first; cursor paging (fast at any size);
 // refreshed live when the stream says something changed, without losing the page or the filters.
 
-import { getJson, tasksUrl } from '../api.js';
+import { getJson, send, tasksUrl, ApiError } from '../api.js';
 import { actionButtons } from '../actions.js';
-import { h, fill, STATES, formatNumber, hashFor, stateBadge, timeElement, describeTiming, refresher } from '../util.js';
+import { h, fill, STATES, formatNumber, hashFor, stateBadge, timeElement, describeTiming, refresher, progressBar } from '../util.js';
 
 const PAGE_SIZE = 50;
 
@@ -23,6 +23,39 @@ export function mountTasks(main, params, app) {
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' }, 'Loading…');
   const message = h('p', { class: 'message', role: 'status' });
   const results = h('div', { class: 'table-holder' });
+
+  // Selection for bulk actions: ids picked on this page, kept across live refreshes while they stay shown.
+  const selected = new Set();
+  const selectionText = h('span', { class: 'muted small', 'aria-live': 'polite' });
+  const bulkButton = (label, action, className) => h('button', {
+    type: 'button', class: className, disabled: true, dataset: { action },
+    onclick: () => runBulk(label, action),
+  }, label);
+  const bulkButtons = [bulkButton('Stop selected', 'stop', 'danger'), bulkButton('Retry selected', 'retry', 'secondary'), bulkButton('Delete selected', 'delete', 'quiet')];
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'toolbar', 'aria-label': 'Actions on the selected tasks' }, selectionText, ...bulkButtons);
+
+  function renderSelection() {
+    selectionText.textContent = selected.size ? `${selected.size} selected` : 'Select tasks to stop, retry or delete them together.';
+    for (const button of bulkButtons) button.disabled = selected.size === 0;
+  }
+
+  async function runBulk(label, action) {
+    const ids = [...selected];
+    const what = { stop: 'Stop', retry: 'Retry', delete: 'Delete' }[action];
+    const rule = { stop: 'finished ones are left as they are', retry: 'only failed and cancelled ones go back to the queue', delete: 'only finished ones are deleted, for good' }[action];
+    if (!window.confirm(`${what} ${ids.length} task${ids.length === 1 ? '' : 's'}? (${rule})`)) return;
+    for (const button of bulkButtons) button.disabled = true;
+    try {
+      const { data } = await send('POST', tasksUrl('/bulk'), { action, ids });
+      const verb = { stop: 'stopped', retry: 'queued again', delete: 'deleted' }[action];
+      selected.clear();
+      done({ ok: true, message: `${data.affected} of ${data.matched} selected tasks ${verb}.` });
+    } catch (error) {
+      renderSelection();
+      done({ ok: false, message: error instanceof ApiError ? error.message : `${label} failed: ${error.message}` });
+    }
+  }
+
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
 
   const typeSelect = h('select', { id: 'filter-type', name: 'type' }, h('option', { value: '' }, 'Any type'));
@@ -65,6 +98,7 @@ export function mountTasks(main, params, app) {
     filters,
     summary,
     message,
+    bulkBar,
     results,
     pager);
 
@@ -87,6 +121,7 @@ export function mountTasks(main, params, app) {
   }
 
   let shownIds = null;
+  let previousIds = null;
   async function load() {
     const query = new URLSearchParams({ state: filter.state, limit: String(PAGE_SIZE) });
     if (filter.type) query.set('type', filter.type);
@@ -95,9 +130,12 @@ export function mountTasks(main, params, app) {
     results.setAttribute('aria-busy', 'true');
     try {
       const page = await getJson(tasksUrl(`?${query}`));
-      const fresh = shownIds ? page.tasks.filter((task) => !shownIds.has(task.id)).length : 0;
-      renderRows(page.tasks, shownIds);
+      const fresh = previousIds ? page.tasks.filter((task) => !previousIds.has(task.id)).length : 0;
       shownIds = new Set(page.tasks.map((task) => task.id));
+      for (const id of [...selected]) if (!shownIds.has(id)) selected.delete(id);
+      renderRows(page.tasks, previousIds);
+      previousIds = shownIds;
+      renderSelection();
       renderPager(page.nextCursor);
       const what = [filter.state === 'all' ? 'tasks' : `${filter.state} tasks`, filter.type && `of type ${filter.type}`, filter.queue && `in queue ${filter.queue}`]
         .filter(Boolean).join(' ');
@@ -118,16 +156,39 @@ export function mountTasks(main, params, app) {
       return;
     }
     const now = Date.now();
+    const all = h('input', {
+      type: 'checkbox', 'aria-label': 'Select every task on this page', checked: tasks.every((task) => selected.has(task.id)),
+      onchange: (event) => {
+        for (const task of tasks) {
+          if (event.target.checked) selected.add(task.id);
+          else selected.delete(task.id);
+        }
+        for (const box of results.querySelectorAll('input[data-select]')) box.checked = event.target.checked;
+        renderSelection();
+      },
+    });
+    const pick = (task) => h('input', {
+      type: 'checkbox', 'aria-label': `Select task ${task.id}`, checked: selected.has(task.id), dataset: { select: String(task.id) },
+      onchange: (event) => {
+        if (event.target.checked) selected.add(task.id);
+        else selected.delete(task.id);
+        all.checked = tasks.every((t) => selected.has(t.id));
+        renderSelection();
+      },
+    });
     fill(results, h('table', { class: 'data responsive tasks' },
       h('caption', { class: 'visually-hidden' }, 'Tasks, newest first'),
       h('thead', {}, h('tr', {},
+        h('th', { scope: 'col', class: 'select' }, all),
         ['Id', 'Type', 'Queue', 'State', 'Attempt', 'Created', 'Timing', 'Node'].map((name) => h('th', { scope: 'col' }, name)),
         h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
       h('tbody', {}, tasks.map((task) => h('tr', { class: previous && !previous.has(task.id) ? 'fresh' : null, dataset: { id: task.id, state: task.state } },
+        h('td', { class: 'select' }, pick(task)),
         h('td', { 'data-label': 'Id' }, h('a', { href: `#/tasks/${task.id}` }, `#${task.id}`)),
         h('td', { 'data-label': 'Type' }, task.type),
         h('td', { 'data-label': 'Queue' }, task.queue),
-        h('td', { 'data-label': 'State' }, stateBadge(task.state), task.stopRequested && task.state === 'running' ? h('span', { class: 'muted small' }, ' stopping') : null),
+        h('td', { 'data-label': 'State' }, stateBadge(task.state), task.stopRequested && task.state === 'running' ? h('span', { class: 'muted small' }, ' stopping') : null,
+          task.state === 'running' ? progressBar(task.progress, { compact: true }) : null),
         h('td', { 'data-label': 'Attempt' }, `${task.attempt} of ${task.maxAttempts}`),
         h('td', { 'data-label': 'Created' }, timeElement(task.createdAt)),
         h('td', { 'data-label': 'Timing' }, describeTiming(task, now)),
@@ -171,6 +232,10 @@ export function mountTasks(main, params, app) {
       refresh();
     },
     onOverview: renderQueues,
+    onProgress(progress) {
+      // A shown running task moved on: read the page again (the refresher spaces the reads out).
+      if (shownIds && progress.tasks.some((task) => shownIds.has(task.id))) refresh();
+    },
     dispose: () => refresh.dispose(),
   };
 }
