@@ -33,6 +33,7 @@ internal static class ServerApplication
             .AddHttpTargets(builder.Configuration.GetSection(HttpTargetOptions.SectionName))
             .AddAspNetCore();
         builder.Services.AddServerHttp();
+        builder.Services.AddApiDocumentation();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);
         builder.Services.AddTaskSystemTelemetry(builder.Configuration);
         customize?.Invoke(builder);
@@ -57,6 +58,7 @@ internal static class ServerApplication
         app.MapTaskSystemWorkers("", workers => workers.LocalRequestsOnly = false);
         app.MapHealthApi();
         app.MapMetricsApi();
+        app.MapApiDocumentation();
         mapExtra?.Invoke(app);
         return app;
     }
