@@ -161,6 +161,50 @@ public sealed class ComposeRecipeTests
         Assert.Equal("http://+:4000", image.Environment()["URLS"]);
     }
 
+    [Fact]
+    public async Task DocsCommandWithoutDocker_StartsANodeThatWantsTheKey()
+    {
+        const string DocConnectionString = "Host=db.internal;Username=tasksystem;Password=...;Database=tasksystem";
+        var block = RepositoryDocs.CodeBlocks(RepositoryDocs.Read("docs/cluster.md"), "sh").Single(b => b.Contains("dotnet TaskSystem.Server.dll", StringComparison.Ordinal));
+        Assert.Contains(DocConnectionString, block, StringComparison.Ordinal);
+        Assert.Contains("http://0.0.0.0:4000", block, StringComparison.Ordinal);
+
+        // As written, but for what is the reader's own: the database's address and a free port. The binary is the
+        // one built beside the tests (the command runs from its folder); exec lets the test stop it.
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+        var address = ServerProcess.FreeAddress();
+        var script = block
+            .Replace(DocConnectionString, database, StringComparison.Ordinal)
+            .Replace("http://0.0.0.0:4000", $"http://0.0.0.0:{address.Port}", StringComparison.Ordinal)
+            .Replace("dotnet TaskSystem.Server.dll", "exec dotnet TaskSystem.Server.dll", StringComparison.Ordinal);
+        await using var node = ChildProcess.Start("bash", ["-c", $"cd '{AppContext.BaseDirectory}' && {script}"]);
+        using var http = new HttpClient { BaseAddress = address };
+
+        try
+        {
+            await Eventually.Until(
+                async () =>
+                {
+                    try
+                    {
+                        using var ready = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                        return ready.StatusCode == HttpStatusCode.OK;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false;
+                    }
+                },
+                ok => ok, TimeSpan.FromSeconds(60), "the node started by the docs' command answers ready");
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"{timeout.Message}\nIts output:\n{node.Output}", timeout);
+        }
+        using var refused = await http.PostAsync("/tasks", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
     /// <summary>Runs the docs' line that writes deploy/.env, in a folder of its own, and reads the file as Compose does.</summary>
     private static async Task<IReadOnlyDictionary<string, string>> RunDocsKeyCommandAsync()
     {
