@@ -73,9 +73,27 @@ public sealed class TaskSystemClientTests
         var notRetryable = await Assert.ThrowsAsync<TaskSystemApiException>(() => client.RetryAsync(queued.Id));
         Assert.Equal(HttpStatusCode.Conflict, notRetryable.StatusCode);
 
-        await using var anonymous = new ServiceCollection().AddTaskSystemHttpClient(server.Address, apiKey: "wrong-key-0123456789abcdef").Services.BuildServiceProvider();
-        var refused = await Assert.ThrowsAsync<TaskSystemApiException>(() => anonymous.GetRequiredService<TaskSystemClient>().GetAsync(queued.Id));
+        await using var wrongKey = new ServiceCollection().AddTaskSystemHttpClient(server.Address, apiKey: "wrong-key-0123456789abcdef").Services.BuildServiceProvider();
+        var refused = await Assert.ThrowsAsync<TaskSystemApiException>(() => wrongKey.GetRequiredService<TaskSystemClient>().GetAsync(queued.Id));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.NotNull(refused.Detail);
+    }
+
+    [Fact]
+    public async Task Client_RateLimited_ThrowsWithTheStatusAndWhenToTryAgain()
+    {
+        using var directory = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync(
+            "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key,
+            "--TaskSystem:RateLimitPerSecond", "1", "--TaskSystem:RateLimitBurst", "1");
+        await using var services = new ServiceCollection().AddTaskSystemHttpClient(server.Address, Key).Services.BuildServiceProvider();
+        var client = services.GetRequiredService<TaskSystemClient>();
+
+        // One request a second with a burst of one: of three at once, at least one is refused.
+        var calls = Enumerable.Range(0, 3).Select(_ => client.ListAsync().GetAsyncEnumerator().MoveNextAsync().AsTask()).ToList();
+        var limited = await Assert.ThrowsAsync<TaskSystemApiException>(() => Task.WhenAll(calls));
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.True(limited.RetryAfter >= TimeSpan.FromSeconds(1), $"Retry-After was {limited.RetryAfter}");
+        Assert.Contains("RateLimitPerSecond", limited.Detail, StringComparison.Ordinal);
     }
 }
