@@ -4,6 +4,7 @@ using TaskSystem.Benchmarks.Workloads;
 
 // dotnet run -c Release --project bench/TaskSystem.Benchmarks [-- --quick] [--only e2e,http,http-target] [--chart file.svg] [--markdown file.md]
 var options = BenchOptions.Parse(args);
+var run = System.Diagnostics.Stopwatch.StartNew();
 var report = new Report();
 Console.WriteLine(Machine.Describe());
 Console.WriteLine($"mode: {(options.Quick ? "quick" : "full")}");
@@ -29,13 +30,16 @@ IWorkload[] workloads =
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))
 {
     Console.WriteLine($"== {workload.Name}: {workload.Description}");
+    var started = System.Diagnostics.Stopwatch.GetTimestamp();
     await workload.RunAsync(context);
+    Console.WriteLine($"  ({workload.Name} took {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s)");
     Console.WriteLine();
 }
 
 report.PrintTable(Console.Out);
 Console.WriteLine();
 report.PrintRatios(Console.Out);
+Console.WriteLine($"run took {run.Elapsed.TotalSeconds:0} s");
 if (options.ChartPath is { } chart)
 {
     SvgChart.Write(report, chart);

@@ -5,7 +5,7 @@ using TaskSystem.Server.Health;
 if (args is ["healthcheck", ..])
 {
     // The Docker HEALTHCHECK: the runtime image has no curl.
-    return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : "http://localhost:4000/health/live");
+    return await HealthProbe.RunAsync(args[1..]);
 }
 
 try

@@ -33,6 +33,7 @@ internal static class ServerApplication
             .AddHttpTargets(builder.Configuration.GetSection(HttpTargetOptions.SectionName))
             .AddAspNetCore();
         builder.Services.AddServerHttp();
+        builder.Services.AddApiDocumentation();
         builder.Services.AddTaskSystemSecurity(builder.Configuration);
         builder.Services.AddTaskSystemTelemetry(builder.Configuration);
         customize?.Invoke(builder);
@@ -59,6 +60,7 @@ internal static class ServerApplication
         app.MapTaskSystemQueues("/queues", queues => queues.LocalRequestsOnly = false);
         app.MapHealthApi();
         app.MapMetricsApi();
+        app.MapApiDocumentation();
         mapExtra?.Invoke(app);
         return app;
     }

@@ -13,7 +13,7 @@ namespace TaskSystem.Packages.Tests;
 /// </summary>
 public sealed class PackagesTests : IDisposable
 {
-    private static readonly string[] Packages = ["TaskSystem", "TaskSystem.PostgreSql", "TaskSystem.AspNetCore", "TaskSystem.Testing"];
+    private static readonly string[] Packages = ["TaskSystem", "TaskSystem.PostgreSql", "TaskSystem.AspNetCore", "TaskSystem.Testing", "TaskSystem.Client"];
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(8);
     private readonly string _work = Directory.CreateTempSubdirectory("tasksystem-packages-").FullName;
 

@@ -87,6 +87,22 @@ public sealed class ServerProcess : IAsyncDisposable
         return Launch(address, host == "127.0.0.1" ? null : $"http://{host}:{address.Port}", settings);
     }
 
+    /// <summary>
+    /// Starts the server with exactly <paramref name="environment"/> as its settings (no command line, no defaults of
+    /// these tests: what a container with that environment runs), reached at <paramref name="address"/>, and waits
+    /// until it answers <c>/health/ready</c>. Settings the test run itself inherited are removed first.
+    /// </summary>
+    public static Task<ServerProcess> StartWithEnvironmentAsync(Uri address, IReadOnlyDictionary<string, string> environment, string name) =>
+        Launch(address, listen: null, [], environment, name).WaitUntilAsync(Ready);
+
+    /// <summary>Environment variables a server reads as settings: none may leak from the test run into an exact environment.</summary>
+    public static bool IsSetting(string variable) =>
+        variable.StartsWith("TaskSystem__", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase)
+        || variable.StartsWith("Kestrel__", StringComparison.OrdinalIgnoreCase)
+        || variable is "URLS" or "HTTP_PORTS" or "HTTPS_PORTS" or "DOTNET_ENVIRONMENT";
+
     /// <summary>An address on a loopback port that nothing listens on now.</summary>
     public static Uri FreeAddress() => new($"http://127.0.0.1:{LoopbackPort.Free()}");
 
@@ -133,7 +149,10 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <param name="address">Where the tests reach the server.</param>
     /// <param name="listen">What the server listens on, when not <paramref name="address"/> itself.</param>
     /// <param name="settings">Command-line settings; they override the defaults given here (quiet logs).</param>
-    private static ServerProcess Launch(Uri address, string? listen, string[] settings)
+    private static ServerProcess Launch(Uri address, string? listen, string[] settings) => Launch(address, listen, settings, environment: null, name: null);
+
+    /// <summary>As above; with <c>environment</c> set, that is the server's only settings: no --urls and no quiet-log default are added.</summary>
+    private static ServerProcess Launch(Uri address, string? listen, string[] settings, IReadOnlyDictionary<string, string>? environment, string? name)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -143,18 +162,34 @@ public sealed class ServerProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TaskSystem.Server.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(listen ?? address.ToString().TrimEnd('/'));
-        foreach (var setting in settings)
+        if (environment is null)
         {
-            start.ArgumentList.Add(setting);
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(listen ?? address.ToString().TrimEnd('/'));
+            foreach (var setting in settings)
+            {
+                start.ArgumentList.Add(setting);
+            }
+
+            // Environment settings rank below command-line ones, so a caller's --Logging:LogLevel:Default wins.
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        }
+        else
+        {
+            foreach (var inherited in start.Environment.Keys.Where(IsSetting).ToList())
+            {
+                start.Environment.Remove(inherited);
+            }
+
+            foreach (var (variable, value) in environment)
+            {
+                start.Environment[variable] = value;
+            }
         }
 
-        // Environment settings rank below command-line ones, so a caller's --Logging:LogLevel:Default wins.
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var server = new ServerProcess(process, address, NodeName(settings) ?? "server");
+        var server = new ServerProcess(process, address, name ?? NodeName(settings) ?? "server");
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         server._launchedAt = Stopwatch.GetTimestamp();

@@ -7,7 +7,8 @@ namespace TaskSystem.Benchmarks.Support;
 internal sealed class Report
 {
     private readonly List<Figure> _figures = [];
-    private readonly List<(string Name, double Value, string Meaning)> _ratios = [];
+    /// <summary>A ratio's value, or null when one side had too few samples to mean anything (<see cref="RatioIfEnough"/>).</summary>
+    private readonly List<(string Name, double? Value, string Meaning, string? NotMeasured)> _ratios = [];
 
     public IReadOnlyList<Figure> Figures => _figures;
 
@@ -19,7 +20,17 @@ internal sealed class Report
     }
 
     /// <summary>A comparison: <paramref name="value"/> is ours divided by the reference, so above 1 is better for rates.</summary>
-    public void Ratio(string name, double value, string meaning) => _ratios.Add((name, value, meaning));
+    public void Ratio(string name, double value, string meaning) => _ratios.Add((name, value, meaning, null));
+
+    /// <summary>
+    /// A comparison one of whose figures came from <paramref name="samples"/> jobs: below <paramref name="needed"/>
+    /// (quick mode's hundred Hangfire jobs, whose start-up dominates) it is printed as "not measured", never as a
+    /// ratio a reader might quote.
+    /// </summary>
+    public void RatioIfEnough(string name, double value, string meaning, int samples, int needed) =>
+        _ratios.Add(samples >= needed
+            ? (name, value, meaning, null)
+            : (name, null, meaning, string.Create(CultureInfo.InvariantCulture, $"not measured ({samples} jobs; at least {needed} needed: run without --quick)")));
 
     public double? Find(string name) => _figures.FirstOrDefault(f => f.Name == name)?.Value;
 
@@ -39,9 +50,9 @@ internal sealed class Report
     /// <summary>One line per comparison: <c>ratio NAME VALUE</c>.</summary>
     public void PrintRatios(TextWriter output)
     {
-        foreach (var (name, value, _) in _ratios)
+        foreach (var (name, value, _, notMeasured) in _ratios)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {name} {value:0.##}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio {name} {(value is { } measured ? measured.ToString("0.##", CultureInfo.InvariantCulture) : notMeasured)}"));
         }
     }
 
@@ -55,9 +66,9 @@ internal sealed class Report
         }
 
         text.AppendLine().AppendLine("| Ratio | Value | Meaning |").AppendLine("| --- | ---: | --- |");
-        foreach (var (name, value, meaning) in _ratios)
+        foreach (var (name, value, meaning, notMeasured) in _ratios)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| `{name}` | {value:0.##} | {meaning} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| `{name}` | {(value is { } measured ? measured.ToString("0.##", CultureInfo.InvariantCulture) : notMeasured)} | {meaning} |");
         }
 
         text.AppendLine().AppendLine("```").AppendLine(machine).AppendLine(CultureInfo.InvariantCulture, $"arguments: {arguments}").AppendLine("```");

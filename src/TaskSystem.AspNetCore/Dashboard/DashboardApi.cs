@@ -46,9 +46,13 @@ internal static class DashboardApi
 
         var api = dashboard.MapGroup("/dashboard/api").AnswerHeadWhereGet();
         api.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
-        api.MapGet("/overview", OverviewAsync);
-        api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers()));
-        api.MapGet("/events", StreamEventsAsync);
+        api.WithTags("Dashboard").ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/overview", OverviewAsync).WithSummary("Tasks per state and queue, throughput, nodes");
+        api.MapGet("/handlers", (DashboardQueries queries) => TypedResults.Ok(queries.ReadHandlers())).WithSummary("The task types and queues known here");
+        api.MapGet("/events", StreamEventsAsync).WithSummary("Changes as server-sent events").Produces<string>(StatusCodes.Status200OK, "text/event-stream");
+
+        // The page and its files are not API: they stay out of the OpenAPI document.
+        assets.ExcludeFromDescription();
 
         // The queue table's buttons: the same controls as MapTaskSystemQueues, beside the page, under its access rules.
         api.MapPost("/queues/{name}/pause", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>

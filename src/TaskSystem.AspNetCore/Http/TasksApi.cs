@@ -38,17 +38,25 @@ internal static class TasksApi
                 return result;
             });
         }
+        tasks.WithTags("Tasks").ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         tasks.MapPost("/", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
                 EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
-            .WithMetadata(new RequestSizeLimit(maxBody));
+            .WithMetadata(new RequestSizeLimit(maxBody))
+            .WithSummary("Enqueue a task").Accepts<TaskEnvelopeBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""{"type": "demo", "payload": {"durationMs": 10}, "priority": 0, "maxAttempts": 3}"""))
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        tasks.MapGet("/", ListAsync).WithSummary("List tasks, newest first, a page at a time").ProducesProblem(StatusCodes.Status400BadRequest);
+        tasks.MapGet("/{id}", GetAsync).WithSummary("Get a task").ProducesProblem(StatusCodes.Status404NotFound);
+        tasks.MapDelete("/{id}", StopAsync).WithSummary("Stop a task")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        tasks.MapPost("/{id}/retry", RetryAsync).WithSummary("Retry a failed or cancelled task")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         tasks.MapPost("/batch", (HttpRequest request, TaskManager manager, IOptions<TaskSystemOptions> settings, CancellationToken cancellationToken) =>
                 TaskBatchApi.EnqueueAsync(request, manager, settings.Value, options.DefaultType, cancellationToken))
-            .WithMetadata(new RequestSizeLimit(TaskBatchApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)));
-        tasks.MapGet("/", ListAsync);
-        tasks.MapGet("/{id}", GetAsync);
-        tasks.MapDelete("/{id}", StopAsync);
-        tasks.MapPost("/{id}/retry", RetryAsync);
-        tasks.MapPost("/bulk", TasksBulkApi.BulkAsync);
+            .WithMetadata(new RequestSizeLimit(TaskBatchApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)))
+            .WithSummary("Enqueue many tasks in one commit, all or none")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        tasks.MapPost("/bulk", TasksBulkApi.BulkAsync).WithSummary("Stop, retry or delete many tasks").ProducesProblem(StatusCodes.Status400BadRequest);
         return tasks;
     }
 

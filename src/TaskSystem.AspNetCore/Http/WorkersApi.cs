@@ -26,12 +26,23 @@ internal static class WorkersApi
         var workers = endpoints.MapGroup(prefix.TrimEnd('/'));
         workers.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
         EndpointAccess.Apply(workers, options, "TaskSystem worker API");
-        workers.MapPost("/workers/claim", ClaimAsync).WithMetadata(new RequestSizeLimit(maxBody));
+        workers.WithTags("External workers").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        workers.MapPost("/workers/claim", ClaimAsync).WithMetadata(new RequestSizeLimit(maxBody))
+            .WithSummary("Claim tasks (a long poll)").Produces<ClaimResponse>()
+            .Accepts<ClaimBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""{"worker": "worker-1", "types": ["word-count"], "max": 1, "waitSeconds": 0}"""));
         var tasks = workers.MapGroup("/tasks/{id}");
-        tasks.MapPost("/heartbeat", HeartbeatAsync);
-        tasks.MapPost("/complete", CompleteAsync);
-        tasks.MapPost("/fail", FailAsync);
-        tasks.WithMetadata(new RequestSizeLimit(maxBody));
+        tasks.MapPost("/heartbeat", HeartbeatAsync).WithSummary("Extend a lease; learn of a stop").Produces<HeartbeatResponse>()
+            .Accepts<HeartbeatBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""{"leaseToken": "0c9a3f0e-2f7e-4a53-9d0a-4c6a1b2f3e4d"}"""));
+        tasks.MapPost("/complete", CompleteAsync).WithSummary("Report success under a lease").Produces<ReportResponse>()
+            .Accepts<CompleteBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""{"leaseToken": "0c9a3f0e-2f7e-4a53-9d0a-4c6a1b2f3e4d", "result": {"words": 4}}"""));
+        tasks.MapPost("/fail", FailAsync).WithSummary("Report a failed attempt under a lease").Produces<ReportResponse>()
+            .Accepts<FailBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""{"leaseToken": "0c9a3f0e-2f7e-4a53-9d0a-4c6a1b2f3e4d", "error": "the input was empty", "retryable": false}"""));
+        tasks.WithMetadata(new RequestSizeLimit(maxBody)).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return workers;
     }
 

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace TaskSystem.Client;
+
+/// <summary>
+/// A TaskSystem server's HTTP API, typed. Register it with <c>services.AddTaskSystemHttpClient(baseUri, apiKey)</c>;
+/// the HttpClient it is given carries the address and the key. Every error answer throws a
+/// <see cref="TaskSystemApiException"/> with the server's problem details.
+/// </summary>
+public sealed class TaskSystemClient
+{
+    private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
+    private readonly HttpClient _http;
+
+    /// <summary>A client over <paramref name="http"/>, whose base address is the server's (the API's prefix included, e.g. <c>http://host:4000/</c>).</summary>
+    public TaskSystemClient(HttpClient http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        _http = http;
+    }
+
+    /// <summary>Enqueues a task; returns it once the server has committed it (201).</summary>
+    /// <typeparam name="TPayload">The payload's type, serialized as JSON with web defaults (camelCase).</typeparam>
+    public async Task<TaskSystemTask> EnqueueAsync<TPayload>(string type, TPayload payload, TaskSystemEnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        var envelope = new JsonObject
+        {
+            ["type"] = type,
+            ["payload"] = JsonSerializer.SerializeToNode(payload, Json),
+        };
+        if (options is not null)
+        {
+            AddIfSet(envelope, "queue", options.Queue);
+            AddIfSet(envelope, "priority", options.Priority);
+            AddIfSet(envelope, "maxAttempts", options.MaxAttempts);
+            AddIfSet(envelope, "timeoutSeconds", options.Timeout?.TotalSeconds);
+            AddIfSet(envelope, "runAt", options.RunAt?.ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        using var response = await _http.PostAsJsonAsync("tasks", envelope, Json, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TaskSystemTask>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The task with this id.</summary>
+    /// <exception cref="TaskSystemApiException">404 when there is none.</exception>
+    public async Task<TaskSystemTask> GetAsync(long id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(TaskPath(id), cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TaskSystemTask>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every task the filter selects, newest first, fetched a page at a time as the enumeration proceeds.</summary>
+    public async IAsyncEnumerable<TaskSystemTask> ListAsync(TaskListFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        filter ??= new TaskListFilter();
+        var query = "tasks?state=" + Uri.EscapeDataString(filter.States is { Count: > 0 } states ? string.Join(',', states) : "all")
+            + "&limit=" + filter.PageSize.ToString(CultureInfo.InvariantCulture)
+            + (filter.Type is null ? "" : "&type=" + Uri.EscapeDataString(filter.Type))
+            + (filter.Queue is null ? "" : "&queue=" + Uri.EscapeDataString(filter.Queue));
+        string? cursor = null;
+        do
+        {
+            using var response = await _http.GetAsync(query + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync<TaskPage>(response, cancellationToken).ConfigureAwait(false);
+            foreach (var task in page.Tasks)
+            {
+                yield return task;
+            }
+
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+    }
+
+    /// <summary>
+    /// Stops a task: true once it no longer runs (or was already cancelled); false when the stop is recorded but the
+    /// node running it has not confirmed yet (202, only with several nodes).
+    /// </summary>
+    /// <exception cref="TaskSystemApiException">409 when it had already finished; 404 when unknown.</exception>
+    public async Task<bool> StopAsync(long id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.DeleteAsync(TaskPath(id), cancellationToken).ConfigureAwait(false);
+        await ThrowIfProblemAsync(response, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode != HttpStatusCode.Accepted;
+    }
+
+    /// <summary>Puts a failed or cancelled task back in the queue with a fresh set of attempts.</summary>
+    /// <exception cref="TaskSystemApiException">409 unless it is failed or cancelled; 404 when unknown.</exception>
+    public async Task<TaskSystemTask> RetryAsync(long id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PostAsync(TaskPath(id) + "/retry", content: null, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TaskSystemTask>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the task has finished (succeeded, failed or cancelled), asking every <paramref name="pollInterval"/> (default 0.5 s).</summary>
+    public async Task<TaskSystemTask> WaitAsync(long id, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default)
+    {
+        var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            var task = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (task.IsFinished)
+            {
+                return task;
+            }
+
+            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string TaskPath(long id) => "tasks/" + id.ToString(CultureInfo.InvariantCulture);
+
+    private static void AddIfSet<T>(JsonObject envelope, string name, T? value)
+    {
+        if (value is not null)
+        {
+            envelope[name] = JsonValue.Create(value);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await ThrowIfProblemAsync(response, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false)
+            ?? throw new TaskSystemApiException($"The server answered {(int)response.StatusCode} without a body.");
+    }
+
+    private static async Task ThrowIfProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        JsonElement? problem = null;
+        try
+        {
+            problem = JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a proxy's page, say): the status alone is known.
+        }
+
+        var retryAfter = response.Headers.RetryAfter is { } header
+            ? header.Delta ?? (header.Date is { } date ? date - TimeProvider.System.GetUtcNow() : null)
+            : null;
+        throw new TaskSystemApiException(
+            response.StatusCode, Member(problem, "title"), Member(problem, "detail") ?? (problem is null && text.Length > 0 ? text : null), Member(problem, "field"), retryAfter, problem);
+    }
+
+    private static string? Member(JsonElement? problem, string name) =>
+        problem is { ValueKind: JsonValueKind.Object } value && value.TryGetProperty(name, out var member) && member.ValueKind == JsonValueKind.String
+            ? member.GetString()
+            : null;
+
+    private sealed record TaskPage(IReadOnlyList<TaskSystemTask> Tasks, string? NextCursor);
+}

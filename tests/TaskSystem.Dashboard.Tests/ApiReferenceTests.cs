@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using Microsoft.Playwright;
+using TaskSystem.Dashboard.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace TaskSystem.Dashboard.Tests;
+
+/// <summary>
+/// The interactive reference at /docs on a server that wants an API key: the page asks for it, keeps it for the tab
+/// (where the dashboard keeps its own), loads the OpenAPI document with it, and shows the endpoints.
+/// </summary>
+[Collection(DashboardFixtures.Name)]
+public sealed class ApiReferenceTests(Browser browser)
+{
+    private const string Key = "reference-test-key-0123456789abcdef";
+
+    [Fact]
+    public async Task Reference_ServerWantsAKey_AsksForIt_ThenLoadsTheDocumentWithIt_AndShowsTheEndpoints()
+    {
+        using var directory = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
+        var page = await browser.NewPageAsync(server.Address);
+        var prompts = 0;
+        page.Dialog += async (_, dialog) =>
+        {
+            Interlocked.Increment(ref prompts);
+            await dialog.AcceptAsync(Key);
+        };
+        var documentAnswers = new ConcurrentQueue<(string? Authorization, int Status)>();
+        page.Response += (_, response) =>
+        {
+            if (response.Url.EndsWith("/openapi/v1.json", StringComparison.Ordinal))
+            {
+                documentAnswers.Enqueue((response.Request.Headers.GetValueOrDefault("authorization"), response.Status));
+            }
+        };
+
+        await page.GotoAsync("/docs/");
+
+        // The first group (the dashboard's data) is open: its operations' summaries come from the document.
+        await Expect(page.GetByText("Tasks per state and queue, throughput, nodes").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(page.GetByText("External workers").First).ToBeVisibleAsync();
+        Assert.Equal(1, prompts);
+        Assert.Contains(documentAnswers, r => r.Status == 200 && r.Authorization == $"Bearer {Key}");
+        Assert.Equal(Key, await page.EvaluateAsync<string>("() => sessionStorage.getItem('tasksystem.apiKey')"));
+    }
+}
