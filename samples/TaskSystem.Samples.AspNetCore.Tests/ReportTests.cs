@@ -21,6 +21,19 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public async Task FakeManager_KeepsIdempotencyKeys_AsTheStoreDoes()
+    {
+        var tasks = new FakeTaskManager(SampleJson.Default);
+        var request = new TaskRequest(GenerateReportHandler.Type) { Key = "acme-2026-11" };
+
+        var first = await tasks.EnqueueAsync(request);
+        var again = await tasks.EnqueueAsync(request);
+
+        Assert.Equal((first.Id, false, true), (again.Id, first.Existing, again.Existing));
+        Assert.Single(tasks.Tasks);
+    }
+
+    [Fact]
     public async Task Handler_OnItsLastAttempt_ReturnsTheReport()
     {
         var handler = new GenerateReportHandler(new ImmediateTime());

@@ -179,12 +179,22 @@ public sealed class FakeTaskManager : ITaskManager
         var created = requests.Select(request => Create(request, now)).ToList();
         lock (_gate)
         {
+            var answers = new List<TaskInfo>(created.Count);
             foreach (var task in created)
             {
-                _tasks.Add(task with { Id = ++_nextId });
+                // A key held by a recorded task returns that task, as the real store does.
+                if (task.Key is not null && _tasks.Find(t => t.Key == task.Key) is { } holder)
+                {
+                    answers.Add(holder with { Existing = true });
+                    continue;
+                }
+
+                var added = task with { Id = ++_nextId };
+                _tasks.Add(added);
+                answers.Add(added);
             }
 
-            return [.. _tasks.TakeLast(created.Count)];
+            return [.. answers];
         }
     }
 
@@ -211,7 +221,10 @@ public sealed class FakeTaskManager : ITaskManager
         return new TaskInfo(
             0, request.Type, request.Queue ?? "default", request.Priority ?? 0, payload.Clone(),
             runAt > now ? TaskState.Scheduled : TaskState.Queued, 0, request.MaxAttempts ?? 3, request.Timeout ?? TimeSpan.FromMinutes(30),
-            now, runAt, null, null, null, null, null, false, []);
+            now, runAt, null, null, null, null, null, false, [])
+        {
+            Key = request.Key,
+        };
     }
 
     private TaskInfo Finish(long id, Func<TaskInfo, TaskInfo> change)
