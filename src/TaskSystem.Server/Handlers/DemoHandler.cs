@@ -4,14 +4,17 @@ using TaskSystem.Server.Diagnostics;
 namespace TaskSystem.Server.Handlers;
 
 /// <summary>
-/// The seed's work: sleeps <c>durationMs</c> (default a random 1 to 5 s) honouring cancellation and reporting its
-/// progress as it goes, fails its first
+/// The seed's work: sleeps <c>durationMs</c> (default a random 1 to 5 s) honouring cancellation and, when it sleeps a
+/// second or more, reporting its progress as it goes, fails its first
 /// <c>failAttempts</c> attempts (default 0) on purpose, logs the payload and returns it as the result.
 /// </summary>
 internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger) : ITaskHandler, ITaskPayloadValidator
 {
     public const string Type = "demo";
     private const long MaxDurationMs = 24L * 60 * 60 * 1000;
+
+    /// <summary>Sleeps at least this long report their progress.</summary>
+    private const long ReportFromMs = 1000;
 
     public string? Validate(JsonElement payload) =>
         CheckInteger(payload, "durationMs", MaxDurationMs) ?? CheckInteger(payload, "failAttempts", 1000);
@@ -21,9 +24,14 @@ internal sealed class DemoHandler(TimeProvider time, ILogger<DemoHandler> logger
         var payload = context.Payload;
         ServerLog.DemoPayload(logger, context.Id, context.Attempt, context.PayloadJson);
         var durationMs = ReadInteger(payload, "durationMs") ?? Random.Shared.Next(1000, 5001);
-        if (durationMs > 0)
+        if (durationMs >= ReportFromMs)
         {
             await SleepReportingProgressAsync(context, TimeSpan.FromMilliseconds(durationMs), cancellationToken);
+        }
+        else if (durationMs > 0)
+        {
+            // Too short for anyone to watch: no progress writes beside the outcome's.
+            await Task.Delay(TimeSpan.FromMilliseconds(durationMs), time, cancellationToken);
         }
 
         var failAttempts = ReadInteger(payload, "failAttempts") ?? 0;

@@ -8,7 +8,7 @@ namespace TaskSystem.Server.Tests.Processes;
 public sealed class StartupTests
 {
     [Theory]
-    [InlineData("--TaskSystem:Concurrency", "0", "TaskSystem:Concurrency must be between 1 and 1024 (got 0)")]
+    [InlineData("--TaskSystem:Concurrency", "-1", "TaskSystem:Concurrency must be between 0 and 1024 (got -1)")]
     [InlineData("--TaskSystem:Concurrency", "many", "TaskSystem:Concurrency")]
     [InlineData("--TaskSystem:Provider", "oracle", "TaskSystem:Provider must be one of")]
     [InlineData("--TaskSystem:StopGracePeriod", "-00:00:01", "TaskSystem:StopGracePeriod must be more than zero")]

@@ -50,11 +50,11 @@ public sealed class LifecycleTests
     {
         var error = Assert.Throws<OptionsValidationException>(() => EngineHost.Create(b => b.AddHandler("t", (_, _) => Task.CompletedTask), o =>
         {
-            o.Concurrency = 0;
+            o.Concurrency = -1;
             o.HeartbeatInterval = TimeSpan.FromMinutes(1);
         }));
 
-        Assert.Contains(error.Failures, f => f.Contains("TaskSystem:Concurrency must be between 1 and 1024 (got 0)", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("TaskSystem:Concurrency must be between 0 and 1024 (got -1)", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("TaskSystem:HeartbeatInterval", StringComparison.Ordinal));
     }
 }
