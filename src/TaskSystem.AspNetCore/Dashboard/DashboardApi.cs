@@ -60,13 +60,15 @@ internal static class DashboardApi
             var result = await QueuesApi.SetAsync(name, paused: true, control, cancellationToken);
             hub.PokeOverview();
             return result;
-        });
+        })
+            .WithSummary("Pause a queue (the queue table's button)").ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapPost("/queues/{name}/resume", async (string name, TaskQueues control, DashboardEventHub hub, CancellationToken cancellationToken) =>
         {
             var result = await QueuesApi.SetAsync(name, paused: false, control, cancellationToken);
             hub.PokeOverview();
             return result;
-        });
+        })
+            .WithSummary("Resume a queue (the queue table's button)").ProducesProblem(StatusCodes.Status400BadRequest);
 
         if (options.AssetsAllowAnonymous)
         {

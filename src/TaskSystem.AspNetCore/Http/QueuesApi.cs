@@ -29,9 +29,12 @@ internal static class QueuesApi
             });
         }
 
-        queues.MapGet("/", ListAsync);
-        queues.MapPost("/{name}/pause", (string name, TaskQueues control, CancellationToken cancellationToken) => SetAsync(name, paused: true, control, cancellationToken));
-        queues.MapPost("/{name}/resume", (string name, TaskQueues control, CancellationToken cancellationToken) => SetAsync(name, paused: false, control, cancellationToken));
+        queues.WithTags("Queues").ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        queues.MapGet("/", ListAsync).WithSummary("List the queues with their counts and pause state");
+        queues.MapPost("/{name}/pause", (string name, TaskQueues control, CancellationToken cancellationToken) => SetAsync(name, paused: true, control, cancellationToken))
+            .WithSummary("Pause a queue on every node").ProducesProblem(StatusCodes.Status400BadRequest);
+        queues.MapPost("/{name}/resume", (string name, TaskQueues control, CancellationToken cancellationToken) => SetAsync(name, paused: false, control, cancellationToken))
+            .WithSummary("Resume a queue on every node").ProducesProblem(StatusCodes.Status400BadRequest);
         return queues;
     }
 

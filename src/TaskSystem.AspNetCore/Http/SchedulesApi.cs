@@ -22,14 +22,20 @@ internal static class SchedulesApi
         var schedules = endpoints.MapGroup(prefix).AnswerHeadWhereGet();
         schedules.AddEndpointFilter(TaskProblemFilter.InvokeAsync);
         EndpointAccess.Apply(schedules, options, "TaskSystem schedules API");
-        schedules.MapGet("/", ListAsync);
-        schedules.MapGet("/{name}", GetAsync);
+        schedules.WithTags("Schedules").ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapGet("/", ListAsync).WithSummary("List the recurring schedules");
+        schedules.MapGet("/{name}", GetAsync).WithSummary("Get a schedule").ProducesProblem(StatusCodes.Status404NotFound);
         schedules.MapPut("/{name}", PutAsync)
-            .WithMetadata(new RequestSizeLimit(TasksApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)));
-        schedules.MapDelete("/{name}", DeleteAsync);
-        schedules.MapPost("/{name}/pause", (string name, Schedules all, TaskManager manager, CancellationToken ct) => PauseAsync(name, true, all, manager, ct));
-        schedules.MapPost("/{name}/resume", (string name, Schedules all, TaskManager manager, CancellationToken ct) => PauseAsync(name, false, all, manager, ct));
-        schedules.MapPost("/{name}/trigger", TriggerAsync);
+            .WithMetadata(new RequestSizeLimit(TasksApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value)))
+            .WithSummary("Create or replace a schedule")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        schedules.MapDelete("/{name}", DeleteAsync).WithSummary("Delete a schedule").ProducesProblem(StatusCodes.Status404NotFound);
+        schedules.MapPost("/{name}/pause", (string name, Schedules all, TaskManager manager, CancellationToken ct) => PauseAsync(name, true, all, manager, ct))
+            .WithSummary("Pause a schedule").ProducesProblem(StatusCodes.Status404NotFound);
+        schedules.MapPost("/{name}/resume", (string name, Schedules all, TaskManager manager, CancellationToken ct) => PauseAsync(name, false, all, manager, ct))
+            .WithSummary("Resume a schedule").ProducesProblem(StatusCodes.Status404NotFound);
+        schedules.MapPost("/{name}/trigger", TriggerAsync).WithSummary("Enqueue the schedule's task now")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return schedules;
     }
 
