@@ -30,6 +30,10 @@ public sealed class PackagesTests : IDisposable
 
         Assert.True(pack.ExitCode == 0, pack.Output);
         var version = VersionOf(root);
+        // A packable project missing from this list (and from the project's references, which build it before the
+        // pack without a build) would ship untested.
+        var packed = Directory.EnumerateFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(Packages.Select(id => $"{id}.{version}.nupkg").Order(StringComparer.Ordinal), packed);
         foreach (var id in Packages)
         {
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), $"{id}.{version}.nupkg is missing:\n{pack.Output}");
