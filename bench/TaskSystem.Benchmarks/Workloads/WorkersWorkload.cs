@@ -11,7 +11,8 @@ namespace TaskSystem.Benchmarks.Workloads;
 
 /// <summary>
 /// External workers over the HTTP protocol on the real server pipeline (loopback): throughput of no-op tasks drained
-/// by 1 and 8 workers that claim 100 at a time and complete each, beside the same drain by in-process handlers; the
+/// by 1 and 8 workers that claim 100 at a time and either complete each (one request per task) or report the 100
+/// outcomes in one request, beside the same drain by in-process handlers; the
 /// claim-to-start latency of a long-polling worker (enqueue to claim answer); and how fast a stop reaches a worker
 /// that long-polls its heartbeat.
 /// </summary>
@@ -21,7 +22,7 @@ internal sealed class WorkersWorkload : IWorkload
 
     public string Name => "workers";
 
-    public string Description => "external workers over HTTP: drain throughput (claim 100, complete each), long-poll wake-up, stop delivery";
+    public string Description => "external workers over HTTP: drain throughput (claim 100; complete each, or report 100 at once), long-poll wake-up, stop delivery";
 
     public async Task RunAsync(BenchContext context)
     {
@@ -30,17 +31,23 @@ internal sealed class WorkersWorkload : IWorkload
         var report = context.Report;
 
         // Warm up the JIT and the connection pools on a small drain.
-        await DrainAsync(context, options.Size(10_000, 500), workers: 1);
+        await DrainAsync(context, options.Size(10_000, 500), workers: 1, batchReports: false);
+        await DrainAsync(context, options.Size(10_000, 500), workers: 1, batchReports: true);
 
         var inProcess = report.Add("workers", "in-process handlers, 20 workers (same drain)", await InProcessDrainAsync(context, count, 20), "tasks/s");
-        foreach (var workers in new[] { 1, 8 })
+        foreach (var batchReports in new[] { false, true })
         {
-            var name = $"external workers over HTTP, {workers} worker{(workers == 1 ? "" : "s")} claiming {ClaimSize}";
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var rate = report.Add("workers", name, await DrainAsync(context, count, workers), "tasks/s");
-            report.Add("workers-cpu", $"{name}: CPU per task (server and workers, one process)",
-                (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
-            report.Ratio($"workers-{workers}w-vs-inprocess", rate / inProcess, $"{workers} external workers over HTTP ÷ 20 in-process workers, SQLite, same drain");
+            foreach (var workers in new[] { 1, 8 })
+            {
+                var name = $"external workers over HTTP, {workers} worker{(workers == 1 ? "" : "s")} claiming {ClaimSize}, " +
+                    (batchReports ? $"reporting {ClaimSize} at once" : "completing each");
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var rate = report.Add("workers", name, await DrainAsync(context, count, workers, batchReports), "tasks/s");
+                report.Add("workers-cpu", $"{name}: CPU per task (server and workers, one process)",
+                    (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / count, "µs");
+                report.Ratio($"workers-{workers}w-{(batchReports ? "batch" : "each")}-vs-inprocess", rate / inProcess,
+                    $"{workers} external workers over HTTP ({(batchReports ? "batch reports" : "one complete per task")}) ÷ 20 in-process workers, SQLite, same drain");
+            }
         }
 
         await using var server = await BenchServer.StartAsync(context);
@@ -58,8 +65,11 @@ internal sealed class WorkersWorkload : IWorkload
         return await node.StartAndDrainAsync(count);
     }
 
-    /// <summary>Enqueues <paramref name="count"/> tasks, then times <paramref name="workers"/> workers draining them over HTTP.</summary>
-    private static async Task<double> DrainAsync(BenchContext context, int count, int workers)
+    /// <summary>
+    /// Enqueues <paramref name="count"/> tasks, then times <paramref name="workers"/> workers draining them over HTTP,
+    /// completing each task with its own request or, with <paramref name="batchReports"/>, a claim's tasks with one.
+    /// </summary>
+    private static async Task<double> DrainAsync(BenchContext context, int count, int workers, bool batchReports)
     {
         await using var server = await BenchServer.StartAsync(context);
         for (var done = 0; done < count; done += 1000)
@@ -75,6 +85,26 @@ internal sealed class WorkersWorkload : IWorkload
             while (Interlocked.Read(ref completed) < count)
             {
                 var claimed = await ClaimAsync(client, $"bench-{w}", ClaimSize, waitSeconds: 0.2);
+                if (batchReports)
+                {
+                    if (claimed.Count > 0)
+                    {
+                        var reports = string.Join(",", claimed.Select(task => $$"""{"id": {{task.Id}}, "leaseToken": "{{task.LeaseToken}}"}"""));
+                        using var response = await client.PostAsync(new Uri("/workers/report", UriKind.Relative), Json($$"""{"reports": [{{reports}}]}"""));
+                        Ensure(response, HttpStatusCode.OK);
+                        using var answer = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+                        var succeeded = answer.RootElement.GetProperty("reports").EnumerateArray().Count(r => r.TryGetProperty("state", out var state) && state.GetString() == "succeeded");
+                        if (succeeded != claimed.Count)
+                        {
+                            throw new InvalidOperationException($"{claimed.Count - succeeded} of {claimed.Count} reports were refused: {answer.RootElement}");
+                        }
+
+                        Interlocked.Add(ref completed, claimed.Count);
+                    }
+
+                    continue;
+                }
+
                 await Task.WhenAll(claimed.Select(async task =>
                 {
                     using var response = await client.PostAsync(new Uri($"/tasks/{task.Id}/complete", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}"}"""));

@@ -83,7 +83,7 @@ internal sealed record HeartbeatBody
     [Description("Wait up to this long, answering at once if the task is stopped.")]
     public double? WaitSeconds { get; init; }
 
-    [Description("Accepted, not stored yet.")]
+    [Description("How far the task is: {\"percent\": 0-100, \"message\": \"...\"} or a bare percentage; shown on the task.")]
     public JsonElement? Progress { get; init; }
 }
 
@@ -107,5 +107,31 @@ internal sealed record FailBody
     public required string Error { get; init; }
 
     [Description("false fails the task at once (default true).")]
+    public bool? Retryable { get; init; }
+}
+
+[Description("Many outcomes at once, each under its own lease, written in one durable commit.")]
+internal sealed record ReportsBody
+{
+    [Description("1 to 1000 outcomes: a success has a result (or nothing), a failure an error.")]
+    public required IReadOnlyList<ReportItemBody> Reports { get; init; }
+}
+
+[Description("One outcome in a report: a success (result) or a failure (error, retryable).")]
+internal sealed record ReportItemBody
+{
+    [Description("The task's id.")]
+    public required long Id { get; init; }
+
+    [Description("The lease token from the claim.")]
+    public required string LeaseToken { get; init; }
+
+    [Description("A success: any JSON value, kept as the task's result.")]
+    public JsonElement? Result { get; init; }
+
+    [Description("A failure: what went wrong, kept in the task's errors.")]
+    public string? Error { get; init; }
+
+    [Description("A failure: false fails the task at once (default true).")]
     public bool? Retryable { get; init; }
 }

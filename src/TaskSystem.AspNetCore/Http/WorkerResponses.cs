@@ -43,10 +43,23 @@ internal sealed record HeartbeatResponse(bool StopRequested, DateTimeOffset Leas
 /// <summary>The answer to a complete or fail: the state the task is in now (and when a retry is due).</summary>
 internal sealed record ReportResponse(long Id, string State, DateTimeOffset? RunAt);
 
+/// <summary>The answer to <c>POST /workers/report</c>: one item per report, in the order sent.</summary>
+internal sealed record ReportsResponse(IReadOnlyList<ReportItemResponse> Reports);
+
+/// <summary>One report's answer: the state the task is now in, or why nothing was recorded for it.</summary>
+internal sealed record ReportItemResponse(long Id, string? State, DateTimeOffset? RunAt, ReportRefusalResponse? Refused);
+
+/// <summary>
+/// Why a report in a batch was not recorded: the status, reason and detail a report of that task alone would have
+/// answered (404 <c>notFound</c>; 409 <c>stopped</c>, <c>leaseLost</c> or <c>finished</c>).
+/// </summary>
+internal sealed record ReportRefusalResponse(int Status, string Reason, string Detail, string? State);
+
 /// <summary>Source-generated JSON for the worker protocol's answers.</summary>
 [JsonSerializable(typeof(ClaimResponse))]
 [JsonSerializable(typeof(HeartbeatResponse))]
 [JsonSerializable(typeof(ReportResponse))]
+[JsonSerializable(typeof(ReportsResponse))]
 internal sealed partial class WorkersJsonContext : JsonSerializerContext
 {
     /// <summary>Web naming (camelCase); absent values (a report's <c>runAt</c>) are left out rather than written as null.</summary>

@@ -18,8 +18,13 @@ internal static class WorkersApi
     private static readonly string[] HeartbeatFields = ["leaseToken", "leaseSeconds", "waitSeconds", "progress"];
     private static readonly string[] CompleteFields = ["leaseToken", "result"];
     private static readonly string[] FailFields = ["leaseToken", "error", "retryable"];
+    private static readonly string[] ReportFields = ["reports"];
+    private static readonly string[] ReportItemFields = ["id", "leaseToken", "result", "error", "retryable"];
 
-    /// <summary>Maps <c>{prefix}/workers/claim</c> and <c>{prefix}/tasks/{id}/heartbeat|complete|fail</c>.</summary>
+    /// <summary>Room per outcome in a report for its id, token and a small result, on top of one result of the largest size.</summary>
+    private const int ReportItemAllowance = 1024;
+
+    /// <summary>Maps <c>{prefix}/workers/claim</c>, <c>{prefix}/workers/report</c> and <c>{prefix}/tasks/{id}/heartbeat|complete|fail</c>.</summary>
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string prefix, TaskSystemEndpointOptions options)
     {
         var maxBody = TasksApi.MaxBodyBytes(endpoints.ServiceProvider.GetRequiredService<IOptions<TaskSystemOptions>>().Value);
@@ -32,6 +37,15 @@ internal static class WorkersApi
             .WithSummary("Claim tasks (a long poll)").Produces<ClaimResponse>()
             .Accepts<ClaimBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
             .WithMetadata(new RequestBodyExample("""{"worker": "worker-1", "types": ["word-count"], "max": 1, "waitSeconds": 0}"""));
+        workers.MapPost("/workers/report", ReportAsync).WithMetadata(new RequestSizeLimit(maxBody + ((long)WorkerLimits.MaxReports * ReportItemAllowance)))
+            .WithSummary("Report many outcomes at once, each under its lease").Produces<ReportsResponse>()
+            .Accepts<ReportsBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
+            .WithMetadata(new RequestBodyExample("""
+                {"reports": [
+                  {"id": 41, "leaseToken": "0c9a3f0e-2f7e-4a53-9d0a-4c6a1b2f3e4d", "result": {"words": 4}},
+                  {"id": 42, "leaseToken": "0c9a3f0e-2f7e-4a53-9d0a-4c6a1b2f3e4d", "error": "the input was empty", "retryable": false}
+                ]}
+                """));
         var tasks = workers.MapGroup("/tasks/{id}");
         tasks.MapPost("/heartbeat", HeartbeatAsync).WithSummary("Extend a lease; learn of a stop").Produces<HeartbeatResponse>()
             .Accepts<HeartbeatBody>(ApiDescriptions.JsonOrAny[0], ApiDescriptions.JsonOrAny[1..])
@@ -128,6 +142,58 @@ internal static class WorkersApi
         return Answer(taskId, await external.FailAsync(taskId, leaseToken, error, retryable, CancellationToken.None));
     }
 
+    /// <summary>
+    /// Many outcomes in one request and one durable write: the way to report at the rate a claim of a hundred hands
+    /// out tasks. Each is fenced by its own lease and answered in its place, a refusal as a problem of its own; a
+    /// malformed report refuses the whole request (400 naming <c>reports[i].field</c>) and records nothing.
+    /// </summary>
+    private static async Task<JsonHttpResult<ReportsResponse>> ReportAsync(
+        HttpRequest request, ExternalTasks external, IOptions<TaskSystemOptions> options, CancellationToken cancellationToken)
+    {
+        var reports = new List<WorkerReport>();
+        var maxBytes = TasksApi.MaxBodyBytes(options.Value) + ((long)WorkerLimits.MaxReports * ReportItemAllowance);
+
+        // Three levels around a result: the body, its reports array, the report.
+        using (var body = await WorkerBody.ReadAsync(request, options.Value, ReportFields, cancellationToken, maxBytes, levels: 3))
+        {
+            foreach (var item in body.Objects("reports", ReportItemFields, WorkerLimits.MaxReports))
+            {
+                var (id, leaseToken) = (item.Id("id"), item.String("leaseToken", required: true));
+                if (item.Has("error"))
+                {
+                    if (item.Has("result"))
+                    {
+                        throw new TaskValidationException($"reports[{reports.Count}].result",
+                            $"reports[{reports.Count}] has both a result and an error: a success has a result, a failure an error.");
+                    }
+
+                    reports.Add(WorkerReport.Failure(id, leaseToken, item.String("error"), item.Boolean("retryable", absent: true)));
+                }
+                else
+                {
+                    reports.Add(WorkerReport.Success(id, leaseToken, item.RawJson("result")));
+                }
+            }
+        }
+
+        IReadOnlyList<ReportAnswer> answers;
+        try
+        {
+            // Once read, the reports are written whatever happens to the connection: the worker may send them again.
+            answers = await external.ReportAsync(reports, CancellationToken.None);
+        }
+        catch (TaskValidationException invalid) when (invalid.Index is { } index)
+        {
+            var field = $"reports[{index}].{invalid.Field ?? "id"}";
+            throw new TaskValidationException(field, $"{field}: {invalid.Message}") { IsTooLarge = invalid.IsTooLarge };
+        }
+
+        var items = reports.Select((report, i) => answers[i].State is { } state
+            ? new ReportItemResponse(report.Id, state.ToWire(), answers[i].RunAt, null)
+            : new ReportItemResponse(report.Id, null, null, RefusalOf(answers[i].Refused!)));
+        return TypedResults.Json(new ReportsResponse([.. items]), WorkersJsonContext.Wire.ReportsResponse);
+    }
+
     private static Results<JsonHttpResult<ReportResponse>, ProblemHttpResult> Answer(long taskId, ReportAnswer answer) =>
         answer.State is { } state
             ? TypedResults.Json(new ReportResponse(taskId, state.ToWire(), answer.RunAt), WorkersJsonContext.Wire.ReportResponse)
@@ -141,18 +207,25 @@ internal static class WorkersApi
             return Problems.Create(StatusCodes.Status404NotFound, refused.Detail);
         }
 
-        var reason = refused.Reason switch
-        {
-            LeaseRefusal.Stopped => "stopped",
-            LeaseRefusal.Finished => "finished",
-            _ => "leaseLost",
-        };
         return TypedResults.Problem(
             detail: refused.Detail,
             statusCode: StatusCodes.Status409Conflict,
             title: ReasonPhrases.GetReasonPhrase(StatusCodes.Status409Conflict),
-            extensions: new Dictionary<string, object?> { ["reason"] = reason, ["state"] = refused.State?.ToWire() });
+            extensions: new Dictionary<string, object?> { ["reason"] = ReasonOf(refused), ["state"] = refused.State?.ToWire() });
     }
+
+    /// <summary>A refusal in a batch report: what a report of that task alone would have answered, as an item.</summary>
+    private static ReportRefusalResponse RefusalOf(LeaseRefused refused) => refused.Reason == LeaseRefusal.NotFound
+        ? new ReportRefusalResponse(StatusCodes.Status404NotFound, "notFound", refused.Detail, null)
+        : new ReportRefusalResponse(StatusCodes.Status409Conflict, ReasonOf(refused), refused.Detail, refused.State?.ToWire());
+
+    private static string ReasonOf(LeaseRefused refused) => refused.Reason switch
+    {
+        LeaseRefusal.NotFound => "notFound",
+        LeaseRefusal.Stopped => "stopped",
+        LeaseRefusal.Finished => "finished",
+        _ => "leaseLost",
+    };
 
     private static ClaimedTaskResponse ToResponse(ClaimedTask claimed)
     {

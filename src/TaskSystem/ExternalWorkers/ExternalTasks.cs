@@ -133,66 +133,87 @@ internal sealed class ExternalTasks(
 
     /// <summary>Records success with <paramref name="resultJson"/> if the worker still holds the task. A repeat under the same lease is answered the same.</summary>
     /// <exception cref="TaskValidationException">The token or the result is invalid.</exception>
-    public async Task<ReportAnswer> CompleteAsync(long id, string? leaseToken, string? resultJson, CancellationToken cancellationToken)
-    {
-        var token = ParseToken(leaseToken);
-        if (resultJson is not null && JsonLimits.Check(resultJson, settings.MaxPayloadBytes, settings.MaxJsonDepth) is { } violation)
-        {
-            throw new TaskValidationException("result", "result refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
-        }
-
-        await progress.FinishAsync(id).ConfigureAwait(false);
-        var completion = new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Succeeded, time.GetUtcNow(), ResultJson: resultJson);
-        if (await WriteAsync(completion).ConfigureAwait(false))
-        {
-            // A heartbeat still waiting on this task has nothing left to wait for.
-            signals.Stops.Signal(id);
-            Log.TaskReportedByWorker(logger, id, token.Worker, "succeeded");
-            return new ReportAnswer(TaskState.Succeeded, null, null);
-        }
-
-        var refused = await RefuseAsync(id, token, reported: TaskState.Succeeded, cancellationToken).ConfigureAwait(false);
-        return new ReportAnswer(refused is null ? TaskState.Succeeded : null, null, refused);
-    }
+    public async Task<ReportAnswer> CompleteAsync(long id, string? leaseToken, string? resultJson, CancellationToken cancellationToken) =>
+        (await ReportAsync([WorkerReport.Success(id, leaseToken, resultJson)], cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// Records a failed attempt if the worker still holds the task: retried after the backoff while attempts remain and
     /// <paramref name="retryable"/>, else failed; cancelled when a stop was requested (the worker's answer to the stop).
     /// </summary>
     /// <exception cref="TaskValidationException">The token or the error is invalid.</exception>
-    public async Task<ReportAnswer> FailAsync(long id, string? leaseToken, string? error, bool retryable, CancellationToken cancellationToken)
+    public async Task<ReportAnswer> FailAsync(long id, string? leaseToken, string? error, bool retryable, CancellationToken cancellationToken) =>
+        (await ReportAsync([WorkerReport.Failure(id, leaseToken, error, retryable)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Records many outcomes at once, each fenced by its own lease, all in one durable write: the answers, in order,
+    /// say for each what the task is now or why nothing was recorded for it. Nothing is written when one report is
+    /// invalid (the exception's <see cref="TaskValidationException.Index"/> says which).
+    /// </summary>
+    /// <exception cref="TaskValidationException">A report is invalid, or the same task is reported twice.</exception>
+    public async Task<IReadOnlyList<ReportAnswer>> ReportAsync(IReadOnlyList<WorkerReport> reports, CancellationToken cancellationToken)
     {
-        var token = ParseToken(leaseToken);
-        if (string.IsNullOrWhiteSpace(error) || error.Length > WorkerLimits.MaxErrorLength)
-        {
-            throw new TaskValidationException("error", $"error must be a non-empty string of at most {WorkerLimits.MaxErrorLength} characters: what went wrong.");
-        }
-
-        // The row says how many attempts are left and whether a stop came; the write below is fenced, so a change in
-        // between (a rescue, say) is refused rather than overwritten.
-        var task = await store.TaskGetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (!IsHeldBy(task, token))
-        {
-            var refused = Explain(id, token, task);
-            Log.WorkerReportRefused(logger, id, token.Worker, refused.Reason.ToString());
-            return new ReportAnswer(null, null, refused);
-        }
-
-        await progress.FinishAsync(id).ConfigureAwait(false);
+        var tokens = Validate(reports);
+        var answers = new ReportAnswer?[reports.Count];
+        var completions = new List<TaskCompletion>(reports.Count);
+        var written = new List<int>(reports.Count);
         var now = time.GetUtcNow();
-        var completion = task!.StopRequested
-            ? new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Cancelled, now, Error: $"stopped by request; the worker reported: {error}")
-            : retryable && task.Attempt < task.MaxAttempts
-                ? new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Retry, now, Error: error,
-                    RunAt: now + RetryBackoff.Delay(task.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared))
-                : new TaskCompletion(id, token.Holder, token.ClaimId, CompletionKind.Failed, now, Error: error);
-        if (!await WriteAsync(completion).ConfigureAwait(false))
+        for (var i = 0; i < reports.Count; i++)
         {
-            return new ReportAnswer(null, null, await RefuseAsync(id, token, reported: null, cancellationToken).ConfigureAwait(false));
+            var (report, token) = (reports[i], tokens[i]);
+            TaskCompletion completion;
+            if (!report.Failed)
+            {
+                completion = new TaskCompletion(report.Id, token.Holder, token.ClaimId, CompletionKind.Succeeded, now, ResultJson: report.ResultJson);
+            }
+            else
+            {
+                // The row says how many attempts are left and whether a stop came; the write below is fenced, so a
+                // change in between (a rescue, say) is refused rather than overwritten.
+                var task = await store.TaskGetAsync(report.Id, cancellationToken).ConfigureAwait(false);
+                if (!IsHeldBy(task, token))
+                {
+                    var refused = Explain(report.Id, token, task);
+                    Log.WorkerReportRefused(logger, report.Id, token.Worker, refused.Reason.ToString());
+                    answers[i] = new ReportAnswer(null, null, refused);
+                    continue;
+                }
+
+                completion = FailureOf(task!, token, report, now);
+            }
+
+            await progress.FinishAsync(report.Id).ConfigureAwait(false);
+            completions.Add(completion);
+            written.Add(i);
         }
 
+        var applied = completions.Count == 0
+            ? []
+            : await store.TasksCompleteAsync(new TasksCompleteParams(completions) { Durable = true }, CancellationToken.None).ConfigureAwait(false);
+        for (var j = 0; j < written.Count; j++)
+        {
+            var (i, completion) = (written[j], completions[j]);
+            answers[i] = applied[j]
+                ? Recorded(completion, tokens[i])
+                : await NotRecordedAsync(completion, tokens[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return answers!;
+    }
+
+    private TaskCompletion FailureOf(TaskRecord task, LeaseToken token, WorkerReport report, DateTimeOffset now) =>
+        task.StopRequested
+            ? new TaskCompletion(task.Id, token.Holder, token.ClaimId, CompletionKind.Cancelled, now, Error: $"stopped by request; the worker reported: {report.Error}")
+            : report.Retryable && task.Attempt < task.MaxAttempts
+                ? new TaskCompletion(task.Id, token.Holder, token.ClaimId, CompletionKind.Retry, now, Error: report.Error,
+                    RunAt: now + RetryBackoff.Delay(task.Attempt, settings.RetryBaseDelay, settings.RetryMaxDelay, Random.Shared))
+                : new TaskCompletion(task.Id, token.Holder, token.ClaimId, CompletionKind.Failed, now, Error: report.Error);
+
+    /// <summary>The answer to an outcome that was written: signals for whoever waits on the task, and a log line.</summary>
+    private ReportAnswer Recorded(TaskCompletion completion, LeaseToken token)
+    {
         var state = completion.Kind switch
         {
+            CompletionKind.Succeeded => TaskState.Succeeded,
             CompletionKind.Cancelled => TaskState.Cancelled,
             CompletionKind.Retry => TaskState.Scheduled,
             _ => TaskState.Failed,
@@ -202,10 +223,60 @@ internal sealed class ExternalTasks(
             signals.TasksReadyAt(runAt);
         }
 
-        signals.Stops.Signal(id);
-
-        Log.TaskReportedByWorker(logger, id, token.Worker, state.ToWire());
+        // A heartbeat still waiting on this task has nothing left to wait for.
+        signals.Stops.Signal(completion.Id);
+        Log.TaskReportedByWorker(logger, completion.Id, token.Worker, state.ToWire());
         return new ReportAnswer(state, completion.RunAt, null);
+    }
+
+    /// <summary>The answer to an outcome the fence refused; a success this lease already recorded is answered as recorded.</summary>
+    private async Task<ReportAnswer> NotRecordedAsync(TaskCompletion completion, LeaseToken token, CancellationToken cancellationToken)
+    {
+        var succeeded = completion.Kind == CompletionKind.Succeeded;
+        var refused = await RefuseAsync(completion.Id, token, reported: succeeded ? TaskState.Succeeded : null, cancellationToken).ConfigureAwait(false);
+        return new ReportAnswer(refused is null ? TaskState.Succeeded : null, null, refused);
+    }
+
+    /// <summary>The lease token of each report, once every report is known to be valid.</summary>
+    private LeaseToken[] Validate(IReadOnlyList<WorkerReport> reports)
+    {
+        if (reports.Count is 0 or > WorkerLimits.MaxReports)
+        {
+            throw new TaskValidationException("reports", $"reports must hold 1 to {WorkerLimits.MaxReports} outcomes (got {reports.Count}).");
+        }
+
+        var tokens = new LeaseToken[reports.Count];
+        var seen = new HashSet<long>();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var report = reports[i];
+            try
+            {
+                tokens[i] = ParseToken(report.LeaseToken);
+                if (!seen.Add(report.Id))
+                {
+                    throw new TaskValidationException("id", $"Task {report.Id} is reported twice in one request: report each task once.");
+                }
+
+                if (!report.Failed && report.ResultJson is not null
+                    && JsonLimits.Check(report.ResultJson, settings.MaxPayloadBytes, settings.MaxJsonDepth) is { } violation)
+                {
+                    throw new TaskValidationException("result", "result refused: " + violation.Message) { IsTooLarge = violation.TooLarge };
+                }
+
+                if (report.Failed && (string.IsNullOrWhiteSpace(report.Error) || report.Error.Length > WorkerLimits.MaxErrorLength))
+                {
+                    throw new TaskValidationException("error", $"error must be a non-empty string of at most {WorkerLimits.MaxErrorLength} characters: what went wrong.");
+                }
+            }
+            catch (TaskValidationException invalid)
+            {
+                // The place matters in a batch; a report of one task alone names just the field.
+                throw invalid.At(i);
+            }
+        }
+
+        return tokens;
     }
 
     /// <summary>Takes back tasks whose worker let its lease run out; the external lease rescuer calls it on every store.</summary>
@@ -231,10 +302,6 @@ internal sealed class ExternalTasks(
             signals.TasksReady();
         }
     }
-
-    /// <summary>One outcome, fenced by the worker's lease, durable before it returns.</summary>
-    private async Task<bool> WriteAsync(TaskCompletion completion) =>
-        (await store.TasksCompleteAsync(new TasksCompleteParams([completion]) { Durable = true }, CancellationToken.None).ConfigureAwait(false))[0];
 
     /// <summary>Puts back tasks claimed for a caller that left before its answer: the attempt is not counted.</summary>
     private async Task ReleaseAsync(IReadOnlyList<TaskRecord> claimed, string worker)

@@ -6,6 +6,9 @@ internal static class WorkerLimits
     /// <summary>Most tasks one claim returns (<c>max</c>).</summary>
     public const int MaxClaim = 1000;
 
+    /// <summary>Most outcomes one report (<c>POST /workers/report</c>) may carry: as many as one claim returns.</summary>
+    public const int MaxReports = MaxClaim;
+
     /// <summary>Tasks a claim returns at most when it does not say (<c>max</c>).</summary>
     public const int DefaultClaim = 1;
 

@@ -39,6 +39,20 @@ internal sealed record HeartbeatAnswer(TaskLease? Lease, LeaseRefused? Refused);
 /// <summary>A report's answer: the state the task is now in (and the retry's time), or why nothing was recorded.</summary>
 internal sealed record ReportAnswer(TaskState? State, DateTimeOffset? RunAt, LeaseRefused? Refused);
 
+/// <summary>The outcome of one attempt an external worker reports: a success with its result, or a failure.</summary>
+/// <param name="Id">The task.</param>
+/// <param name="LeaseToken">The lease token the claim returned with the task.</param>
+/// <param name="ResultJson">A success's result (JSON text), or null.</param>
+/// <param name="Error">A failure's message.</param>
+/// <param name="Retryable">Whether a failure may be retried while attempts remain.</param>
+/// <param name="Failed">Whether this is a failure.</param>
+internal sealed record WorkerReport(long Id, string? LeaseToken, string? ResultJson, string? Error, bool Retryable, bool Failed)
+{
+    public static WorkerReport Success(long id, string? leaseToken, string? resultJson) => new(id, leaseToken, resultJson, null, false, false);
+
+    public static WorkerReport Failure(long id, string? leaseToken, string? error, bool retryable) => new(id, leaseToken, null, error, retryable, true);
+}
+
 /// <summary>Progress an external worker reports in a heartbeat.</summary>
 /// <param name="Percent">How far, from 0 to 100.</param>
 /// <param name="Message">What it is doing, or null.</param>

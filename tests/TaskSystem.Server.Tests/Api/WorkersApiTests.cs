@@ -118,6 +118,57 @@ public sealed class WorkersApiTests : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task BatchReport_RecordsEachOutcome_AndAnswersARefusalInItsPlace_AsTheSingleReportWould()
+    {
+        var ok = await _client.PostTaskAsync("""{"type": "resize", "queue": "batch-api"}""");
+        var bad = await _client.PostTaskAsync("""{"type": "resize", "queue": "batch-api"}""");
+        var claimed = await ClaimAsync("""{"worker": "batcher", "types": ["resize"], "queues": ["batch-api"], "max": 2}""");
+        string TokenOf(long id) => Token(claimed.Single(c => c.Id() == id));
+
+        using var response = await PostAsync("/workers/report", $$$"""
+            {"reports": [
+              {"id": {{{ok.Id()}}}, "leaseToken": "{{{TokenOf(ok.Id())}}}", "result": {"path": "/out/2.png"}},
+              {"id": {{{bad.Id()}}}, "leaseToken": "{{{TokenOf(bad.Id())}}}", "error": "corrupt image", "retryable": false},
+              {"id": 99999999, "leaseToken": "{{{TokenOf(ok.Id())}}}"},
+              {"id": {{{ok.Id() + 1_000_000}}}, "leaseToken": "00000000000000ab.w", "error": "x"}
+            ]}
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reports = (await response.ReadJsonAsync()).GetProperty("reports").EnumerateArray().ToList();
+        Assert.Equal([ok.Id(), bad.Id(), 99999999, ok.Id() + 1_000_000], reports.Select(r => r.Id()));
+        Assert.Equal(("succeeded", "failed"), (reports[0].State(), reports[1].State()));
+        var missing = reports[2].GetProperty("refused");
+        Assert.Equal((404, "notFound"), (missing.GetProperty("status").GetInt32(), missing.GetProperty("reason").GetString()));
+        Assert.Contains("No task has the id '99999999'", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(reports[2].TryGetProperty("state", out _));
+        var stored = await _client.GetTaskAsync(ok.Id());
+        Assert.Equal(("succeeded", "/out/2.png"), (stored.State(), stored.GetProperty("result").GetProperty("path").GetString()));
+        Assert.Equal(("failed", "corrupt image"), ((await _client.GetTaskAsync(bad.Id())).State(), (await _client.GetTaskAsync(bad.Id())).GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task BatchReport_WithALostLease_Answers409LeaseLostForThatTask_AndRecordsTheOthers()
+    {
+        var held = await _client.PostTaskAsync("""{"type": "resize", "queue": "batch-lost"}""");
+        var other = await _client.PostTaskAsync("""{"type": "resize", "queue": "batch-lost"}""");
+        var claimed = await ClaimAsync("""{"worker": "batcher", "types": ["resize"], "queues": ["batch-lost"], "max": 2}""");
+
+        using var response = await PostAsync("/workers/report", $$"""
+            {"reports": [
+              {"id": {{held.Id()}}, "leaseToken": "{{Token(claimed.Single(c => c.Id() == held.Id()))}}"},
+              {"id": {{other.Id()}}, "leaseToken": "00000000000000ab.w"}
+            ]}
+            """);
+
+        var reports = (await response.ReadJsonAsync()).GetProperty("reports");
+        Assert.Equal("succeeded", reports[0].State());
+        var lost = reports[1].GetProperty("refused");
+        Assert.Equal((409, "leaseLost", "running"), (lost.GetProperty("status").GetInt32(), lost.GetProperty("reason").GetString(), lost.GetProperty("state").GetString()));
+        Assert.Equal("running", (await _client.GetTaskAsync(other.Id())).State());
+    }
+
+    [Fact]
     public async Task Report_AfterTheTaskFinished_Is409Finished()
     {
         var task = await _client.PostTaskAsync("""{"type": "resize", "queue": "finished-api"}""");
@@ -195,6 +246,16 @@ public sealed class WorkersApiTests : IClassFixture<ApiFactory>
         { "/tasks/1/complete", """{"leaseToken": "00000000000000ab.w", "outcome": 1}""", 400, "outcome", "Unknown field 'outcome'" },
         { "/tasks/1/fail", """{"leaseToken": "00000000000000ab.w"}""", 400, "error", "error is required" },
         { "/tasks/1/fail", """{"leaseToken": "00000000000000ab.w", "error": "x", "retryable": "yes"}""", 400, "retryable", "true or false" },
+        { "/workers/report", "{}", 400, "reports", "reports must be a list of 1 to 1000 objects" },
+        { "/workers/report", """{"reports": []}""", 400, "reports", "reports must be a list of 1 to 1000 objects" },
+        { "/workers/report", """{"reports": [5]}""", 400, "reports[0]", "reports[0] must be an object" },
+        { "/workers/report", """{"reports": [{"id": 1}]}""", 400, "reports[0].leaseToken", "reports[0].leaseToken is required" },
+        { "/workers/report", """{"reports": [{"id": "1", "leaseToken": "00000000000000ab.w"}]}""", 400, "reports[0].id", "must be the id of a task" },
+        { "/workers/report", """{"reports": [{"id": 1, "leaseToken": "00000000000000ab.w", "outcome": 1}]}""", 400, "reports[0].outcome", "Unknown field 'reports[0].outcome'" },
+        { "/workers/report", """{"reports": [{"id": 1, "leaseToken": "00000000000000ab.w", "result": 1, "error": "x"}]}""", 400, "reports[0].result", "both a result and an error" },
+        { "/workers/report", """{"reports": [{"id": 1, "leaseToken": "00000000000000ab.w"}, {"id": 2, "leaseToken": "nope"}]}""", 400, "reports[1].leaseToken", "the leaseToken a claim returned" },
+        { "/workers/report", """{"reports": [{"id": 1, "leaseToken": "00000000000000ab.w"}, {"id": 1, "leaseToken": "00000000000000ab.w"}]}""", 400, "reports[1].id", "reported twice" },
+        { "/workers/report", """{"reports": [{"id": 1, "leaseToken": "00000000000000ab.w", "error": ""}]}""", 400, "reports[0].error", "non-empty string" },
         { "/tasks/abc/complete", """{"leaseToken": "00000000000000ab.w"}""", 404, null, "No task has the id 'abc'" },
         { "/tasks/99999999/complete", """{"leaseToken": "00000000000000ab.w"}""", 404, null, "No task has the id '99999999'" },
         { "/tasks/99999999/heartbeat", """{"leaseToken": "00000000000000ab.w"}""", 404, null, "No task has the id '99999999'" },

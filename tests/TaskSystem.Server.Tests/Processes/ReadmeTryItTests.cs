@@ -37,14 +37,20 @@ public sealed partial class ReadmeTryItTests
         // Each comment states the status first: "# Create a task: 201 ...", "# 200: every task ...".
         var promised = blocks.SelectMany(b => PromisedStatus().Matches(b)).Select(m => int.Parse(m.Groups["status"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal([201, 200, 204, 201, 200, 200], promised);
-        Assert.Equal(promised, answers.Select(a => a.Status));
 
+        // The README's own alternative: the demo task runs 1 to 5 s, so on a slow machine it may have finished before
+        // the stop (409), and then it is succeeded and cannot be retried (409), as the comments say.
+        var stoppedInTime = answers[2].Status != 409;
+        Assert.Equal(stoppedInTime ? promised : [201, 200, 409, 201, 200, 409], answers.Select(a => a.Status));
         Assert.Equal(1, Json(answers[0].Body).GetProperty("id").GetInt64());
         Assert.Contains(Json(answers[1].Body).GetProperty("tasks").EnumerateArray(), t => t.GetProperty("id").GetInt64() == 1 && t.GetProperty("state").GetString() == "running");
         var all = Json(answers[4].Body).GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetInt64(), t => t.GetProperty("state").GetString());
-        Assert.Equal("cancelled", all[1]);
+        Assert.Equal(stoppedInTime ? "cancelled" : "succeeded", all[1]);
         Assert.Contains(all[2], new[] { "queued", "running" });
-        Assert.Equal("queued", Json(answers[5].Body).GetProperty("state").GetString());
+        if (stoppedInTime)
+        {
+            Assert.Equal("queued", Json(answers[5].Body).GetProperty("state").GetString());
+        }
     }
 
     private static JsonElement Json(string body) => JsonDocument.Parse(body).RootElement;

@@ -128,6 +128,66 @@ public abstract class ExternalWorkerContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Report_ManyOutcomesAtOnce_EachIsFencedByItsOwnLease_AndAnsweredInItsPlace()
+    {
+        await using var host = await StartAsync(o => o.DefaultMaxAttempts = 2);
+        var tasks = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            tasks.Add((await host.EnqueueAsync(External)).Id);
+        }
+
+        var claimed = (await Workers(host).ClaimAsync(Claim(max: 5), CancellationToken.None)).ToDictionary(c => c.Task.Id, c => c.Lease.ToString());
+        var stop = host.Manager.StopAsync(tasks[3]);
+        await Eventually.Until(async () => (await host.Manager.GetAsync(tasks[3]))!.StopRequested, requested => requested, because: "the stop to be recorded");
+
+        var answers = await Workers(host).ReportAsync(
+        [
+            WorkerReport.Success(tasks[0], claimed[tasks[0]], """{"n":0}"""),
+            WorkerReport.Failure(tasks[1], claimed[tasks[1]], "disk full", retryable: true),
+            WorkerReport.Failure(tasks[2], claimed[tasks[2]], "bad input", retryable: false),
+            WorkerReport.Failure(tasks[3], claimed[tasks[3]], "stopping", retryable: true),
+            WorkerReport.Success(tasks[4], "00000000000000ab.w1", null),
+            WorkerReport.Success(99_999_999, claimed[tasks[0]], null),
+        ], CancellationToken.None);
+
+        Assert.Equal(
+            [TaskState.Succeeded, TaskState.Scheduled, TaskState.Failed, TaskState.Cancelled, null, null],
+            answers.Select(a => a.State));
+        Assert.NotNull(answers[1].RunAt);
+        Assert.Equal((LeaseRefusal.LeaseLost, LeaseRefusal.NotFound), (answers[4].Refused!.Reason, answers[5].Refused!.Reason));
+        Assert.Equal(StopOutcome.Cancelled, (await stop.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
+        Assert.Equal(0, (await host.Manager.GetAsync(tasks[0]))!.Result!.Value.GetProperty("n").GetInt32());
+        Assert.Equal(TaskState.Running, (await host.Manager.GetAsync(tasks[4]))!.State);
+
+        // A report sent again after its answer was lost is answered the same; nothing is written twice.
+        var again = await Workers(host).ReportAsync([WorkerReport.Success(tasks[0], claimed[tasks[0]], """{"n":1}""")], CancellationToken.None);
+        Assert.Equal(TaskState.Succeeded, Assert.Single(again).State);
+        Assert.Equal(0, (await host.Manager.GetAsync(tasks[0]))!.Result!.Value.GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public async Task Report_WithOneInvalidOutcome_RecordsNothing_AndNamesItsPlace()
+    {
+        await using var host = await StartAsync();
+        var task = await host.EnqueueAsync(External);
+        var claimed = Assert.Single(await Workers(host).ClaimAsync(Claim(), CancellationToken.None));
+        var token = claimed.Lease.ToString();
+
+        var badToken = await Assert.ThrowsAsync<TaskValidationException>(() => Workers(host).ReportAsync(
+            [WorkerReport.Success(task.Id, token, null), WorkerReport.Success(task.Id + 1, "nope", null)], CancellationToken.None));
+        var twice = await Assert.ThrowsAsync<TaskValidationException>(() => Workers(host).ReportAsync(
+            [WorkerReport.Success(task.Id, token, null), WorkerReport.Failure(task.Id, token, "x", retryable: true)], CancellationToken.None));
+        var empty = await Assert.ThrowsAsync<TaskValidationException>(() => Workers(host).ReportAsync([], CancellationToken.None));
+
+        Assert.Equal((1, "leaseToken"), (badToken.Index, badToken.Field));
+        Assert.Equal((1, "id"), (twice.Index, twice.Field));
+        Assert.Contains("reported twice", twice.Message, StringComparison.Ordinal);
+        Assert.Equal("reports", empty.Field);
+        Assert.Equal(TaskState.Running, (await host.Manager.GetAsync(task.Id))!.State);
+    }
+
+    [Fact]
     public async Task Fail_Retryable_GoesThroughBackoff_ThenFailsWhenAttemptsRunOut_OrAtOnceWhenNotRetryable()
     {
         await using var host = await StartAsync(o => o.DefaultMaxAttempts = 2);
