@@ -15,6 +15,7 @@ IWorkload[] workloads =
 [
     new DiskSyncWorkload(),
     new EndToEndWorkload(),
+    new UtilisationWorkload(),
     new EnqueueWorkload(),
     new HttpWorkload(),
     new HttpTargetWorkload(),

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace TaskSystem.Benchmarks.Subjects;
 
 /// <summary>
-/// A TaskSystem node in this process with the benchmark's handlers: <c>noop</c> (counts), <c>probe</c> (reports its
-/// start) and <c>wait</c> (runs until cancelled, reporting when it sees the cancellation).
+/// A TaskSystem node in this process with the benchmark's handlers: <c>noop</c> (counts), <c>delay</c> (waits the
+/// payload's <c>ms</c>, then counts), <c>probe</c> (reports its start) and <c>wait</c> (runs until cancelled,
+/// reporting when it sees the cancellation).
 /// </summary>
 internal sealed class TaskSystemNode : IAsyncDisposable
 {
@@ -32,6 +33,13 @@ internal sealed class TaskSystemNode : IAsyncDisposable
             {
                 Interlocked.Increment(ref _executed);
                 return ValueTask.FromResult<JsonElement?>(null);
+            })
+            .AddHandler("delay", async (task, token) =>
+            {
+                // A task that waits on I/O for the time its payload says, as most real tasks do.
+                await Task.Delay(task.Payload.GetProperty("ms").GetInt32(), token);
+                Interlocked.Increment(ref _executed);
+                return null;
             })
             .AddHandler("probe", (task, _) =>
             {
