@@ -22,40 +22,24 @@ internal sealed class HttpWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var duration = context.Options.Duration(5, 0.5);
-        var port = TaskSystem.TestSupport.LoopbackPort.Free();
-        var app = ServerApplication.Create(
-            [
-                "--urls", $"http://127.0.0.1:{port}",
-                "--TaskSystem:ConnectionString", $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}",
-                "--Logging:LogLevel:Default", "Warning",
-            ],
-            mapExtra: app => app.MapPost("/empty", async (HttpRequest request) =>
-            {
-                using var body = await JsonDocument.ParseAsync(request.Body);
-                return TypedResults.Created("/empty/1", new { id = 1, state = "queued" });
-            }));
-        await app.StartAsync();
-        try
+        await using var app = await BenchServer.StartAsync(context, mapExtra: app => app.MapPost("/empty", async (HttpRequest request) =>
         {
-            var server = new IPEndPoint(IPAddress.Loopback, port);
-            await HttpLoad.RunAsync(server, "/tasks", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1)); // warm-up
-            await HttpLoad.RunAsync(server, "/empty", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1));
-            foreach (var connections in new[] { 1, 16, 64 })
-            {
-                var ceiling = await HttpLoad.RunAsync(server, "/empty", Body, connections, duration);
-                var ours = await HttpLoad.RunAsync(server, "/tasks", Body, connections, duration);
-                Check(ours, 201);
-                context.Report.Add("http", $"POST /tasks, {connections} connections", ours.Rate, "201s/s");
-                ours.Latencies.Report(context.Report, "http", $"POST /tasks, {connections} connections");
-                context.Report.Add("http", $"empty endpoint (ceiling), {connections} connections", ceiling.Rate, "201s/s");
-                ceiling.Latencies.Report(context.Report, "http", $"empty endpoint, {connections} connections");
-                context.Report.Ratio($"http-{connections}c", ours.Rate / ceiling.Rate, $"POST /tasks ÷ empty endpoint on the same Kestrel, {connections} connections");
-            }
-        }
-        finally
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            return TypedResults.Created("/empty/1", new { id = 1, state = "queued" });
+        }));
+        var server = app.Endpoint;
+        await HttpLoad.RunAsync(server, "/tasks", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1)); // warm-up
+        await HttpLoad.RunAsync(server, "/empty", Body, 16, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1));
+        foreach (var connections in new[] { 1, 16, 64 })
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            var ceiling = await HttpLoad.RunAsync(server, "/empty", Body, connections, duration);
+            var ours = await HttpLoad.RunAsync(server, "/tasks", Body, connections, duration);
+            Check(ours, 201);
+            context.Report.Add("http", $"POST /tasks, {connections} connections", ours.Rate, "201s/s");
+            ours.Latencies.Report(context.Report, "http", $"POST /tasks, {connections} connections");
+            context.Report.Add("http", $"empty endpoint (ceiling), {connections} connections", ceiling.Rate, "201s/s");
+            ceiling.Latencies.Report(context.Report, "http", $"empty endpoint, {connections} connections");
+            context.Report.Ratio($"http-{connections}c", ours.Rate / ceiling.Rate, $"POST /tasks ÷ empty endpoint on the same Kestrel, {connections} connections");
         }
     }
 

@@ -21,44 +21,29 @@ internal sealed class SchedulesWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var duration = context.Options.Duration(5, 0.5);
-        var port = TaskSystem.TestSupport.LoopbackPort.Free();
-        var app = ServerApplication.Create(
-        [
-            "--urls", $"http://127.0.0.1:{port}",
-            "--TaskSystem:ConnectionString", $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}",
-            "--Logging:LogLevel:Default", "Warning",
-        ]);
-        await app.StartAsync();
-        try
+        await using var app = await BenchServer.StartAsync(context);
+        var server = app.Endpoint;
+        var batch = $$"""{"tasks": [{{string.Join(", ", Enumerable.Repeat(Envelope, 1000))}}]}""";
+        await HttpLoad.RunAsync(server, "/tasks/batch", batch, 2, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1)); // warm-up
+        var batches = await HttpLoad.RunAsync(server, "/tasks/batch", batch, 4, duration);
+        var singles = await HttpLoad.RunAsync(server, "/tasks", Envelope, 16, duration);
+        if (batches.Statuses.Keys.Any(s => s != 201) || singles.Statuses.Keys.Any(s => s != 201))
         {
-            var server = new IPEndPoint(IPAddress.Loopback, port);
-            var batch = $$"""{"tasks": [{{string.Join(", ", Enumerable.Repeat(Envelope, 1000))}}]}""";
-            await HttpLoad.RunAsync(server, "/tasks/batch", batch, 2, TimeSpan.FromSeconds(context.Options.Quick ? 0.3 : 1)); // warm-up
-            var batches = await HttpLoad.RunAsync(server, "/tasks/batch", batch, 4, duration);
-            var singles = await HttpLoad.RunAsync(server, "/tasks", Envelope, 16, duration);
-            if (batches.Statuses.Keys.Any(s => s != 201) || singles.Statuses.Keys.Any(s => s != 201))
-            {
-                throw new InvalidOperationException("Unexpected statuses in the batch workload.");
-            }
-
-            var batchRate = context.Report.Add("schedules", "POST /tasks/batch, 1,000 per request, 4 connections", batches.Rate * 1000, "tasks/s");
-            batches.Latencies.Report(context.Report, "schedules", "POST /tasks/batch (1,000 tasks)");
-            var singleRate = context.Report.Add("schedules", "POST /tasks, one per request, 16 connections", singles.Rate, "tasks/s");
-            context.Report.Ratio("batch-enqueue", batchRate / singleRate, "tasks/s through POST /tasks/batch ÷ through single POST /tasks");
-
-            await PunctualityAsync(context, port);
+            throw new InvalidOperationException("Unexpected statuses in the batch workload.");
         }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+
+        var batchRate = context.Report.Add("schedules", "POST /tasks/batch, 1,000 per request, 4 connections", batches.Rate * 1000, "tasks/s");
+        batches.Latencies.Report(context.Report, "schedules", "POST /tasks/batch (1,000 tasks)");
+        var singleRate = context.Report.Add("schedules", "POST /tasks, one per request, 16 connections", singles.Rate, "tasks/s");
+        context.Report.Ratio("batch-enqueue", batchRate / singleRate, "tasks/s through POST /tasks/batch ÷ through single POST /tasks");
+
+        await PunctualityAsync(context, app);
     }
 
     /// <summary>A schedule every second; the delay from each tick to its task's commit (createdAt − scheduledFor).</summary>
-    private static async Task PunctualityAsync(BenchContext context, int port)
+    private static async Task PunctualityAsync(BenchContext context, BenchServer server)
     {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var client = server.NewClient();
         var ticks = context.Options.Quick ? 5 : 20;
         using (var put = await client.PutAsync(new Uri("/schedules/bench-pulse", UriKind.Relative),
             new StringContent("""{"every": 1, "type": "demo", "payload": {"durationMs": 0}}""")))

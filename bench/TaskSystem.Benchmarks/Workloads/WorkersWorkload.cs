@@ -20,6 +20,9 @@ internal sealed class WorkersWorkload : IWorkload
 {
     private const int ClaimSize = 100;
 
+    /// <summary>The one type the server declares for external workers.</summary>
+    private const string ExternalType = "bench-ext";
+
     public string Name => "workers";
 
     public string Description => "external workers over HTTP: drain throughput (claim 100; complete each, or report 100 at once), long-poll wake-up, stop delivery";
@@ -50,7 +53,7 @@ internal sealed class WorkersWorkload : IWorkload
             }
         }
 
-        await using var server = await BenchServer.StartAsync(context);
+        await using var server = await BenchServer.StartAsync(context, ["--TaskSystem:ExternalTypes:0", ExternalType]);
         (await WakeUpAsync(server, options.Size(300, 30))).Report(report, "workers", "claim-to-start (long-poll wake-up, enqueue to claim answer)");
         var (delivered, stopCall) = await StopDeliveryAsync(server, options.Size(100, 15));
         delivered.Report(report, "workers", "stop → heartbeat answer with stopRequested (long-poll heartbeat)");
@@ -71,10 +74,10 @@ internal sealed class WorkersWorkload : IWorkload
     /// </summary>
     private static async Task<double> DrainAsync(BenchContext context, int count, int workers, bool batchReports)
     {
-        await using var server = await BenchServer.StartAsync(context);
+        await using var server = await BenchServer.StartAsync(context, ["--TaskSystem:ExternalTypes:0", ExternalType]);
         for (var done = 0; done < count; done += 1000)
         {
-            await server.Manager.EnqueueManyAsync(Enumerable.Range(0, Math.Min(1000, count - done)).Select(_ => new TaskRequest(BenchServer.Type)));
+            await server.Manager.EnqueueManyAsync(Enumerable.Range(0, Math.Min(1000, count - done)).Select(_ => new TaskRequest(ExternalType)));
         }
 
         var completed = 0L;
@@ -128,7 +131,7 @@ internal sealed class WorkersWorkload : IWorkload
             // Let the claim reach its wait, as an idle worker's would be.
             await Task.Delay(5);
             var start = Stopwatch.GetTimestamp();
-            await server.Manager.EnqueueAsync(new TaskRequest(BenchServer.Type));
+            await server.Manager.EnqueueAsync(new TaskRequest(ExternalType));
             var claimed = await claim;
             latencies.Add(Stopwatch.GetElapsedTime(start));
             foreach (var task in claimed)
@@ -152,7 +155,7 @@ internal sealed class WorkersWorkload : IWorkload
         var stopCall = new Latencies();
         for (var i = 0; i < samples; i++)
         {
-            await server.Manager.EnqueueAsync(new TaskRequest(BenchServer.Type));
+            await server.Manager.EnqueueAsync(new TaskRequest(ExternalType));
             var task = (await ClaimAsync(client, "bench-stop", 1, waitSeconds: 5)).Single();
             var heartbeat = client.PostAsync(
                 new Uri($"/tasks/{task.Id}/heartbeat", UriKind.Relative), Json($$"""{"leaseToken": "{{task.LeaseToken}}", "leaseSeconds": 30, "waitSeconds": 10}"""));
@@ -190,7 +193,7 @@ internal sealed class WorkersWorkload : IWorkload
     {
         using var response = await client.PostAsync(
             new Uri("/workers/claim", UriKind.Relative),
-            Json($$"""{"worker": "{{worker}}", "types": ["{{BenchServer.Type}}"], "max": {{max}}, "waitSeconds": {{waitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "leaseSeconds": 120}"""));
+            Json($$"""{"worker": "{{worker}}", "types": ["{{ExternalType}}"], "max": {{max}}, "waitSeconds": {{waitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "leaseSeconds": 120}"""));
         Ensure(response, HttpStatusCode.OK);
         using var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
         return [.. body.RootElement.GetProperty("tasks").EnumerateArray().Select(t => (t.GetProperty("id").GetInt64(), t.GetProperty("leaseToken").GetString()!))];
@@ -208,46 +211,6 @@ internal sealed class WorkersWorkload : IWorkload
         if (response.StatusCode != expected)
         {
             throw new InvalidOperationException($"Expected {(int)expected}, got {(int)response.StatusCode}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
-        }
-    }
-
-    /// <summary>The real server pipeline in this process, with one type declared for external workers.</summary>
-    private sealed class BenchServer : IAsyncDisposable
-    {
-        public const string Type = "bench-ext";
-
-        private readonly WebApplication _app;
-        private readonly Uri _address;
-
-        private BenchServer(WebApplication app, Uri address)
-        {
-            _app = app;
-            _address = address;
-        }
-
-        public TaskManager Manager => _app.Services.GetRequiredService<TaskManager>();
-
-        public static async Task<BenchServer> StartAsync(BenchContext context)
-        {
-            var port = TaskSystem.TestSupport.LoopbackPort.Free();
-            var app = ServerApplication.Create(
-            [
-                "--urls", $"http://127.0.0.1:{port}",
-                "--TaskSystem:ConnectionString", $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}",
-                "--TaskSystem:ExternalTypes:0", Type,
-                "--Logging:LogLevel:Default", "Warning",
-            ]);
-            await app.StartAsync();
-            return new BenchServer(app, new Uri($"http://127.0.0.1:{port}"));
-        }
-
-        /// <summary>A worker's client: its own pool of keep-alive connections, as a worker process would have.</summary>
-        public HttpClient NewClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(60) };
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
         }
     }
 }
