@@ -9,8 +9,9 @@ using TaskSystem.Storage;
 namespace TaskSystem.Scheduling;
 
 /// <summary>
-/// Fires schedules' ticks on this node. It sleeps on one timer until the earliest due tick (or until a schedule
-/// changes here, or the refresh interval passes, for changes made on other nodes), then fires every due schedule.
+/// Fires schedules' ticks on this node. It sleeps on one timer until the earliest due tick, or until a schedule changes
+/// (here, or on another node: their signal reaches <see cref="ScheduleSignal"/> too), or the refresh interval passes
+/// (for a lost signal), then fires every due schedule.
 /// Every node does the same: the store lets one firing of a tick through (see <see cref="ITaskStore.ScheduleFireAsync"/>),
 /// so a tick is fired as soon as any node is up, and only once.
 /// </summary>
@@ -24,7 +25,10 @@ internal sealed class ScheduleRunner(
     IOptions<TaskSystemOptions> options,
     ILogger<ScheduleRunner> logger) : BackgroundService
 {
-    /// <summary>How often the schedules are read again when nothing is due: changes made on other nodes show up by then.</summary>
+    /// <summary>
+    /// How often the schedules are read again when nothing is due: another node's change whose signal was lost shows
+    /// up by then (a signal brings it within milliseconds).
+    /// </summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>How long to wait after the store failed before trying again.</summary>
