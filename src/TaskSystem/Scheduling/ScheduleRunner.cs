@@ -21,6 +21,8 @@ internal sealed class ScheduleRunner(
     TaskRequestValidator validator,
     TaskEnqueuer enqueuer,
     ScheduleSignal signal,
+    QueueCounts counts,
+    TaskMetrics metrics,
     TimeProvider time,
     IOptions<TaskSystemOptions> options,
     ILogger<ScheduleRunner> logger) : BackgroundService
@@ -138,16 +140,48 @@ internal sealed class ScheduleRunner(
             }
         }
 
-        var result = await store.ScheduleFireAsync(
-            new ScheduleFireParams(row.Name, due, tick, definition.Next(tick), task, definition.Overlap == ScheduleOverlap.Skip),
-            cancellationToken).ConfigureAwait(false);
+        // A tick's task is an enqueue like any other: TaskSystem:MaxQueued holds it back. The tick is skipped (the
+        // schedule moves on), not retried: a full queue is a reason to add less work, and the next tick tries again.
+        var queueFull = false;
+        if (task is not null && !counts.TryReserve(1))
+        {
+            queueFull = true;
+            metrics.Rejected([task]);
+            Log.ScheduleTickQueueFull(logger, row.Name, tick, counts.Waiting, options.Value.MaxQueued);
+            task = null;
+        }
+
+        ScheduleFireResult result;
+        try
+        {
+            result = await store.ScheduleFireAsync(
+                new ScheduleFireParams(row.Name, due, tick, definition.Next(tick), task, definition.Overlap == ScheduleOverlap.Skip),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (task is not null)
+            {
+                counts.Unreserve(1);
+            }
+
+            throw;
+        }
+
+        if (task is not null && result.Outcome != ScheduleFireOutcome.Fired)
+        {
+            counts.Unreserve(1);
+        }
+
         switch (result.Outcome)
         {
             case ScheduleFireOutcome.Fired:
+                counts.Commit(1);
+                metrics.Enqueued([task!]);
                 Log.ScheduleFired(logger, row.Name, tick, result.Task!.Id);
                 enqueuer.Wake(result.Task.RunAt, result.Task.Type);
                 break;
-            case ScheduleFireOutcome.Skipped:
+            case ScheduleFireOutcome.Skipped when !queueFull:
                 Log.ScheduleTickSkipped(logger, row.Name, tick, task is null ? "missed" : "the previous task is unfinished");
                 break;
         }
