@@ -142,12 +142,10 @@ internal sealed class ScheduleRunner(
 
         // A tick's task is an enqueue like any other: TaskSystem:MaxQueued holds it back. The tick is skipped (the
         // schedule moves on), not retried: a full queue is a reason to add less work, and the next tick tries again.
-        var queueFull = false;
+        NewTask? refused = null;
         if (task is not null && !counts.TryReserve(1))
         {
-            queueFull = true;
-            metrics.Rejected([task]);
-            Log.ScheduleTickQueueFull(logger, row.Name, tick, counts.Waiting, options.Value.MaxQueued);
+            refused = task;
             task = null;
         }
 
@@ -181,7 +179,12 @@ internal sealed class ScheduleRunner(
                 Log.ScheduleFired(logger, row.Name, tick, result.Task!.Id);
                 enqueuer.Wake(result.Task.RunAt, result.Task.Type);
                 break;
-            case ScheduleFireOutcome.Skipped when !queueFull:
+            case ScheduleFireOutcome.Skipped when refused is not null:
+                // Said only by the node whose skip moved the schedule on: a node that lost the race refused nothing.
+                metrics.Rejected([refused]);
+                Log.ScheduleTickQueueFull(logger, row.Name, tick, counts.Waiting, options.Value.MaxQueued);
+                break;
+            case ScheduleFireOutcome.Skipped:
                 Log.ScheduleTickSkipped(logger, row.Name, tick, task is null ? "missed" : "the previous task is unfinished");
                 break;
         }
