@@ -11,4 +11,7 @@ internal static class PostgresChannels
 
     /// <summary>A task with a stop request left running (cancelled, finished, or rescued). Payload: the task id.</summary>
     public const string Stopped = "tasksystem_stopped";
+
+    /// <summary>A schedule was created, replaced, paused, resumed or deleted. Payload: the sending node.</summary>
+    public const string Schedules = "tasksystem_schedules";
 }

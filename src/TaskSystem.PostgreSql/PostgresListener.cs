@@ -8,7 +8,8 @@ namespace TaskSystem.PostgreSql;
 /// <summary>
 /// Receives other nodes' signals on a connection of its own, held open for the life of the node. When that
 /// connection breaks (PostgreSQL restarted, the network dropped) it reconnects with backoff, and then wakes the
-/// dispatcher: signals sent while it was away are lost, so it looks at the queue once instead.
+/// dispatcher and the scheduler: signals sent while it was away are lost, so they look at the queue and the
+/// schedules once instead.
 /// </summary>
 internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node, TimeProvider time, ILogger logger)
 {
@@ -25,7 +26,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 connection.Notification += (_, notification) => Dispatch(handler, notification.Channel, notification.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChannels.TasksReady}; LISTEN {PostgresChannels.Stop}; LISTEN {PostgresChannels.Stopped}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChannels.TasksReady}; LISTEN {PostgresChannels.Stop}; LISTEN {PostgresChannels.Stopped}; LISTEN {PostgresChannels.Schedules}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -38,6 +39,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
                 connected = true;
                 delay = FirstRetryDelay;
                 handler.OnTasksAvailable();
+                handler.OnSchedulesChanged();
                 while (true)
                 {
                     // Keepalives on this connection (see PostgresTaskStore) make a dead server show up here as an error.
@@ -72,6 +74,10 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, string node,
             case PostgresChannels.TasksReady when payload != node:
                 // Our own inserts already woke our dispatcher in process.
                 handler.OnTasksAvailable();
+                break;
+            case PostgresChannels.Schedules when payload != node:
+                // Our own changes already woke our scheduler in process.
+                handler.OnSchedulesChanged();
                 break;
             case PostgresChannels.Stop:
                 var space = payload.IndexOf(' ', StringComparison.Ordinal);

@@ -11,6 +11,13 @@ namespace TaskSystem.PostgreSql;
 /// </summary>
 internal sealed partial class PostgresTaskStore
 {
+    /// <summary>
+    /// Ends a statement that changed a schedule's definition or pause (rows <c>written</c> or <c>gone</c>): tells the
+    /// other nodes' schedulers to read the schedules again, in the same commit, so they never read before the change.
+    /// Firing a tick sends nothing: the other nodes' timers already wait for the tick after it.
+    /// </summary>
+    private const string NotifyScheduleChanged = $"SELECT *, pg_notify('{PostgresChannels.Schedules}', @node)::text";
+
     private const string ScheduleColumns =
         "name, cron, time_zone, every_ms, template, paused, overlap, misfire, next_run_at, last_run_at, last_task_id, updated_at";
 
@@ -33,6 +40,7 @@ internal sealed partial class PostgresTaskStore
         {
             var s = parameters.Schedule;
             await using var command = new NpgsqlCommand($"""
+                WITH written AS (
                 INSERT INTO tasksystem_schedules AS s (name, cron, time_zone, every_ms, template, paused, overlap, misfire, next_run_at, updated_at)
                 VALUES (@name, @cron, @time_zone, @every_ms, @template, @paused, @overlap, @misfire, @next_run_at, @updated_at)
                 ON CONFLICT (name) DO UPDATE SET
@@ -41,7 +49,8 @@ internal sealed partial class PostgresTaskStore
                                        THEN s.next_run_at ELSE excluded.next_run_at END,
                     cron = excluded.cron, time_zone = excluded.time_zone, every_ms = excluded.every_ms, template = excluded.template,
                     paused = excluded.paused, overlap = excluded.overlap, misfire = excluded.misfire, updated_at = excluded.updated_at
-                RETURNING {ScheduleColumns}
+                RETURNING {ScheduleColumns})
+                {NotifyScheduleChanged} FROM written
                 """, connection)
                 .Bind("name", s.Name)
                 .Bind("cron", s.Cron)
@@ -52,26 +61,34 @@ internal sealed partial class PostgresTaskStore
                 .Bind("overlap", s.Overlap)
                 .Bind("misfire", s.Misfire)
                 .Bind("next_run_at", s.NextRunAt is { } next ? Utc(next) : (DateTimeOffset?)null)
-                .Bind("updated_at", Utc(s.UpdatedAt));
+                .Bind("updated_at", Utc(s.UpdatedAt))
+                .Bind("node", _node);
             return (await ReadSchedulesAsync(command, token).ConfigureAwait(false)).Single();
         }, onUncertain: null, cancellationToken);
 
     public Task<bool> ScheduleDeleteAsync(string name, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, token) =>
         {
-            await using var command = new NpgsqlCommand("DELETE FROM tasksystem_schedules WHERE name = @name", connection).Bind("name", name);
-            return await command.ExecuteNonQueryAsync(token).ConfigureAwait(false) > 0;
+            await using var command = new NpgsqlCommand($"""
+                WITH gone AS (DELETE FROM tasksystem_schedules WHERE name = @name RETURNING name)
+                {NotifyScheduleChanged} FROM gone
+                """, connection).Bind("name", name).Bind("node", _node);
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            return await reader.ReadAsync(token).ConfigureAwait(false);
         }, onUncertain: null, cancellationToken);
 
     public Task<ScheduleRecord?> SchedulePauseAsync(SchedulePauseParams parameters, CancellationToken cancellationToken) =>
         _database.WriteAsync(async (connection, token) =>
         {
             await using var command = new NpgsqlCommand($"""
+                WITH written AS (
                 UPDATE tasksystem_schedules SET paused = @paused, next_run_at = CASE WHEN @paused THEN next_run_at ELSE @next_run_at END
                 WHERE name = @name
-                RETURNING {ScheduleColumns}
+                RETURNING {ScheduleColumns})
+                {NotifyScheduleChanged} FROM written
                 """, connection)
                 .Bind("name", parameters.Name)
+                .Bind("node", _node)
                 .Bind("paused", parameters.Paused)
                 .Bind("next_run_at", parameters.NextRunAt is { } next ? Utc(next) : (DateTimeOffset?)null);
             return (await ReadSchedulesAsync(command, token).ConfigureAwait(false)).SingleOrDefault();

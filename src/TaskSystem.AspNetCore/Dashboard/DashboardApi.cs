@@ -7,11 +7,13 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using TaskSystem.AspNetCore.Http;
+using TaskSystem.Scheduling;
 
 namespace TaskSystem.AspNetCore.Dashboard;
 
 /// <summary>
-/// The dashboard's own JSON: the overview, the enqueue form's choices, and a server-sent-events stream of changes.
+/// The dashboard's own JSON: the overview, the enqueue form's choices, the schedules and their controls, and a
+/// server-sent-events stream of changes.
 /// Lists, details and actions go through <c>/tasks</c>, so the dashboard sees exactly what any client sees.
 /// </summary>
 internal static class DashboardApi
@@ -69,6 +71,19 @@ internal static class DashboardApi
             return result;
         })
             .WithSummary("Resume a queue (the queue table's button)").ProducesProblem(StatusCodes.Status400BadRequest);
+
+        // The schedules page: the same list and controls as MapTaskSystemSchedules, beside the page, under its access rules.
+        api.MapGet("/schedules", SchedulesApi.ListAsync).WithSummary("The recurring schedules (the schedules page)");
+        api.MapGet("/schedules/{name}", SchedulesApi.GetAsync).WithSummary("One schedule (its page)").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/schedules/{name}/pause", (string name, Schedules schedules, TaskManager manager, CancellationToken cancellationToken) =>
+            SchedulesApi.PauseAsync(name, paused: true, schedules, manager, cancellationToken))
+            .WithSummary("Pause a schedule (the schedules page's button)").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/schedules/{name}/resume", (string name, Schedules schedules, TaskManager manager, CancellationToken cancellationToken) =>
+            SchedulesApi.PauseAsync(name, paused: false, schedules, manager, cancellationToken))
+            .WithSummary("Resume a schedule (the schedules page's button)").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/schedules/{name}/trigger", SchedulesApi.TriggerAsync)
+            .WithSummary("Enqueue a schedule's task now (the schedules page's button)")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         if (options.AssetsAllowAnonymous)
         {

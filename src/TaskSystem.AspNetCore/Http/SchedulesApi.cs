@@ -39,7 +39,7 @@ internal static class SchedulesApi
         return schedules;
     }
 
-    private static async Task<Ok<ScheduleListResponse>> ListAsync(Schedules schedules, TaskManager manager, CancellationToken cancellationToken)
+    internal static async Task<Ok<ScheduleListResponse>> ListAsync(Schedules schedules, TaskManager manager, CancellationToken cancellationToken)
     {
         var rows = await schedules.ListAsync(cancellationToken);
         var responses = new List<ScheduleResponse>(rows.Count);
@@ -51,7 +51,7 @@ internal static class SchedulesApi
         return TypedResults.Ok(new ScheduleListResponse(responses));
     }
 
-    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> GetAsync(string name, Schedules schedules, TaskManager manager, CancellationToken cancellationToken) =>
+    internal static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> GetAsync(string name, Schedules schedules, TaskManager manager, CancellationToken cancellationToken) =>
         await schedules.GetAsync(name, cancellationToken) is { } row
             ? TypedResults.Ok(await ToResponseAsync(row, manager, cancellationToken))
             : NotFound(name);
@@ -74,13 +74,13 @@ internal static class SchedulesApi
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, Schedules schedules, CancellationToken cancellationToken) =>
         await schedules.DeleteAsync(name, cancellationToken) ? TypedResults.NoContent() : NotFound(name);
 
-    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> PauseAsync(
+    internal static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> PauseAsync(
         string name, bool paused, Schedules schedules, TaskManager manager, CancellationToken cancellationToken) =>
         await schedules.PauseAsync(name, paused, cancellationToken) is { } row
             ? TypedResults.Ok(await ToResponseAsync(row, manager, cancellationToken))
             : NotFound(name);
 
-    private static async Task<Results<Created<TaskResponse>, ProblemHttpResult>> TriggerAsync(
+    internal static async Task<Results<Created<TaskResponse>, ProblemHttpResult>> TriggerAsync(
         string name, HttpRequest request, Schedules schedules, CancellationToken cancellationToken)
     {
         var task = await schedules.TriggerAsync(name, cancellationToken);

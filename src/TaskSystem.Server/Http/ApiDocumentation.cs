@@ -19,6 +19,9 @@ internal static class ApiDocumentation
     public const string DocumentPath = "/openapi/v1.json";
     public const string ReferencePath = "/docs";
 
+    /// <summary>A JSON value of any kind but null.</summary>
+    private const JsonSchemaType AnyJsonValue = JsonSchemaType.Object | JsonSchemaType.Array | JsonSchemaType.String | JsonSchemaType.Number | JsonSchemaType.Boolean;
+
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services)
     {
         services.AddOpenApi("v1", options =>
@@ -35,6 +38,15 @@ internal static class ApiDocumentation
                         "'Authorization: Bearer KEY'.",
                 };
                 document.Components ??= new OpenApiComponents();
+
+                // The schema transformer below misses JsonElement when the generator first meets it as an optional
+                // (JsonElement?) property, and the shared component then stays unconstrained: constrain it here too.
+                if (document.Components.Schemas?.TryGetValue(nameof(System.Text.Json.JsonElement), out var anyValue) == true && anyValue is OpenApiSchema schema)
+                {
+                    schema.Type = AnyJsonValue;
+                    schema.Description ??= "Any JSON value.";
+                }
+
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
                 {
@@ -50,7 +62,7 @@ internal static class ApiDocumentation
                 // which with an unconstrained JsonElement would match null twice and so match neither way.
                 if (context.JsonTypeInfo.Type == typeof(System.Text.Json.JsonElement))
                 {
-                    schema.Type = JsonSchemaType.Object | JsonSchemaType.Array | JsonSchemaType.String | JsonSchemaType.Number | JsonSchemaType.Boolean;
+                    schema.Type = AnyJsonValue;
                     schema.Description ??= "Any JSON value.";
                 }
 

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(144, LogLevel.Information, "Schedule {Schedule} declared: next tick {NextRunAt:O}")]
     public static partial void ScheduleDeclared(ILogger logger, string schedule, DateTimeOffset? nextRunAt);
+
+    [LoggerMessage(145, LogLevel.Warning, "Schedule {Schedule} tick {Tick:O}: no task, the queue is full (about {Waiting} tasks wait, TaskSystem:MaxQueued is {MaxQueued}); the schedule goes on to its next tick")]
+    public static partial void ScheduleTickQueueFull(ILogger logger, string schedule, DateTimeOffset tick, long waiting, int maxQueued);
 }

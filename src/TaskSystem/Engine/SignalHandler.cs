@@ -1,13 +1,16 @@
 using TaskSystem.ExternalWorkers;
+using TaskSystem.Scheduling;
 using TaskSystem.Storage;
 
 namespace TaskSystem.Engine;
 
 /// <summary>
 /// Turns other nodes' signals into local actions: wake the dispatcher and external workers' long polls, stop an
-/// attempt running here (or wake the heartbeat of an external worker holding the task), end a wait for a stop.
+/// attempt running here (or wake the heartbeat of an external worker holding the task), end a wait for a stop, read
+/// the schedules again.
 /// </summary>
-internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopWaiters stopWaiters, WorkerSignals workers) : ITaskSignalHandler
+internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopWaiters stopWaiters, WorkerSignals workers, ScheduleSignal schedules)
+    : ITaskSignalHandler
 {
     public void OnTasksAvailable()
     {
@@ -28,4 +31,6 @@ internal sealed class SignalHandler(WakeSignal wake, RunningTasks running, StopW
     }
 
     public void OnTaskStopped(long taskId) => stopWaiters.Signal(taskId);
+
+    public void OnSchedulesChanged() => schedules.Changed();
 }

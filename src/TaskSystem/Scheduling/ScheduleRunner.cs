@@ -9,8 +9,9 @@ using TaskSystem.Storage;
 namespace TaskSystem.Scheduling;
 
 /// <summary>
-/// Fires schedules' ticks on this node. It sleeps on one timer until the earliest due tick (or until a schedule
-/// changes here, or the refresh interval passes, for changes made on other nodes), then fires every due schedule.
+/// Fires schedules' ticks on this node. It sleeps on one timer until the earliest due tick, or until a schedule changes
+/// (here, or on another node: their signal reaches <see cref="ScheduleSignal"/> too), or the refresh interval passes
+/// (for a lost signal), then fires every due schedule.
 /// Every node does the same: the store lets one firing of a tick through (see <see cref="ITaskStore.ScheduleFireAsync"/>),
 /// so a tick is fired as soon as any node is up, and only once.
 /// </summary>
@@ -20,11 +21,16 @@ internal sealed class ScheduleRunner(
     TaskRequestValidator validator,
     TaskEnqueuer enqueuer,
     ScheduleSignal signal,
+    QueueCounts counts,
+    TaskMetrics metrics,
     TimeProvider time,
     IOptions<TaskSystemOptions> options,
     ILogger<ScheduleRunner> logger) : BackgroundService
 {
-    /// <summary>How often the schedules are read again when nothing is due: changes made on other nodes show up by then.</summary>
+    /// <summary>
+    /// How often the schedules are read again when nothing is due: another node's change whose signal was lost shows
+    /// up by then (a signal brings it within milliseconds).
+    /// </summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>How long to wait after the store failed before trying again.</summary>
@@ -134,14 +140,49 @@ internal sealed class ScheduleRunner(
             }
         }
 
-        var result = await store.ScheduleFireAsync(
-            new ScheduleFireParams(row.Name, due, tick, definition.Next(tick), task, definition.Overlap == ScheduleOverlap.Skip),
-            cancellationToken).ConfigureAwait(false);
+        // A tick's task is an enqueue like any other: TaskSystem:MaxQueued holds it back. The tick is skipped (the
+        // schedule moves on), not retried: a full queue is a reason to add less work, and the next tick tries again.
+        NewTask? refused = null;
+        if (task is not null && !counts.TryReserve(1))
+        {
+            refused = task;
+            task = null;
+        }
+
+        ScheduleFireResult result;
+        try
+        {
+            result = await store.ScheduleFireAsync(
+                new ScheduleFireParams(row.Name, due, tick, definition.Next(tick), task, definition.Overlap == ScheduleOverlap.Skip),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (task is not null)
+            {
+                counts.Unreserve(1);
+            }
+
+            throw;
+        }
+
+        if (task is not null && result.Outcome != ScheduleFireOutcome.Fired)
+        {
+            counts.Unreserve(1);
+        }
+
         switch (result.Outcome)
         {
             case ScheduleFireOutcome.Fired:
+                counts.Commit(1);
+                metrics.Enqueued([task!]);
                 Log.ScheduleFired(logger, row.Name, tick, result.Task!.Id);
                 enqueuer.Wake(result.Task.RunAt, result.Task.Type);
+                break;
+            case ScheduleFireOutcome.Skipped when refused is not null:
+                // Said only by the node whose skip moved the schedule on: a node that lost the race refused nothing.
+                metrics.Rejected([refused]);
+                Log.ScheduleTickQueueFull(logger, row.Name, tick, counts.Waiting, options.Value.MaxQueued);
                 break;
             case ScheduleFireOutcome.Skipped:
                 Log.ScheduleTickSkipped(logger, row.Name, tick, task is null ? "missed" : "the previous task is unfinished");

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Cronos;
+using Microsoft.Extensions.Options;
 using TaskSystem.Configuration;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Storage;
 
@@ -11,7 +13,15 @@ namespace TaskSystem.Scheduling;
 /// Every way a schedule is defined or steered ends here (the HTTP API, configuration, the library): the checks that
 /// name the field at fault, the store, and a wake-up of this node's <see cref="ScheduleRunner"/>.
 /// </summary>
-internal sealed class Schedules(ITaskStore store, TaskRequestValidator validator, TaskEnqueuer enqueuer, ScheduleSignal signal, TimeProvider time)
+internal sealed class Schedules(
+    ITaskStore store,
+    TaskRequestValidator validator,
+    TaskEnqueuer enqueuer,
+    ScheduleSignal signal,
+    QueueCounts counts,
+    TaskMetrics metrics,
+    IOptions<TaskSystemOptions> options,
+    TimeProvider time)
 {
     /// <summary>The longest schedule name.</summary>
     public const int MaxNameLength = 100;
@@ -180,6 +190,7 @@ internal sealed class Schedules(ITaskStore store, TaskRequestValidator validator
     /// tick. Null when there is no such schedule.
     /// </summary>
     /// <exception cref="TaskValidationException">The template no longer passes (its type was removed, say).</exception>
+    /// <exception cref="TaskQueueFullException">The queue holds <see cref="TaskSystemOptions.MaxQueued"/> tasks; nothing was enqueued.</exception>
     public async Task<TaskInfo?> TriggerAsync(string name, CancellationToken cancellationToken)
     {
         var current = await store.ScheduleGetAsync(name, cancellationToken).ConfigureAwait(false);
@@ -190,7 +201,29 @@ internal sealed class Schedules(ITaskStore store, TaskRequestValidator validator
 
         var now = time.GetUtcNow();
         var (task, payload) = validator.Prepare(FromRecord(current).Template.ToRequest(), now);
-        var inserted = (await store.TasksInsertAsync(new TasksInsertParams([task with { Schedule = name, ScheduledFor = now }]), cancellationToken).ConfigureAwait(false))[0];
+        task = task with { Schedule = name, ScheduledFor = now };
+        if (!counts.TryReserve(1))
+        {
+            metrics.Rejected([task]);
+            var settings = options.Value;
+            throw new TaskQueueFullException(
+                $"The queue is full: about {counts.Waiting} tasks wait and TaskSystem:MaxQueued is {settings.MaxQueued}. Try again in {settings.CountsRefreshInterval.TotalSeconds:0.#} s.",
+                settings.CountsRefreshInterval);
+        }
+
+        TaskRecord inserted;
+        try
+        {
+            inserted = (await store.TasksInsertAsync(new TasksInsertParams([task]), cancellationToken).ConfigureAwait(false))[0];
+        }
+        catch
+        {
+            counts.Unreserve(1);
+            throw;
+        }
+
+        counts.Commit(1);
+        metrics.Enqueued([task]);
         enqueuer.Wake(inserted.RunAt, inserted.Type);
         return TaskInfo.From(inserted, inserted.Existing ? null : payload);
     }

@@ -27,4 +27,7 @@ internal interface ITaskSignalHandler
 
     /// <summary>A task with a stop request no longer runs (stopped, finished, or taken back from a lost node).</summary>
     void OnTaskStopped(long taskId);
+
+    /// <summary>A schedule was created, replaced, paused, resumed or deleted on another node: read the schedules again.</summary>
+    void OnSchedulesChanged();
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using TaskSystem.Engine;
 using TaskSystem.Scheduling;
 using TaskSystem.Storage;
 using TaskSystem.Tests.Support;
@@ -215,6 +216,44 @@ public sealed class ScheduleRunnerTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Runner.FireDueAsync(CancellationToken.None)));
 
         Assert.Single(await ScheduledTasksAsync("race"));
+    }
+
+    [Fact]
+    public async Task MaxQueued_Full_SkipsTheTick_MovesOn_RefusesRunNow_AndTheNextTickWithRoomMakesATask()
+    {
+        await using var host = EngineHost.Create(b => b.AddHandler("report", (_, _) => Task.CompletedTask), o => o.MaxQueued = 2, _time);
+        await host.Store.MigrateAsync(CancellationToken.None);
+        var schedules = host.Host.Services.GetRequiredService<Schedules>();
+        var runner = host.Host.Services.GetRequiredService<ScheduleRunner>();
+        var counts = host.Host.Services.GetRequiredService<QueueCounts>();
+        await schedules.PutAsync("full", new ScheduleOptions { Every = TimeSpan.FromSeconds(10), Type = "report" }, CancellationToken.None);
+        var tick = (DateTimeOffset at) => { _time.SetUtcNow(at.AddMilliseconds(3)); return runner.FireDueAsync(CancellationToken.None); };
+        var ticks = Enumerable.Range(1, 4).Select(i => new DateTimeOffset(2030, 1, 1, 12, 0, 10 * i, TimeSpan.Zero)).ToList();
+
+        await tick(ticks[0]);
+        await tick(ticks[1]);
+        await tick(ticks[2]);
+
+        // Two tasks wait (nothing runs them here): the third tick finds the queue full and goes by without a task.
+        var made = (await host.Store.TasksListAsync(new TasksListParams(null, null, null, null, 100), CancellationToken.None)).Where(t => t.Schedule == "full").ToList();
+        Assert.Equal(ticks[..2], made.Select(t => t.ScheduledFor!.Value).Order());
+        var schedule = (await schedules.GetAsync("full", CancellationToken.None))!;
+        Assert.Equal((ticks[2], ticks[3]), (schedule.LastRunAt, schedule.NextRunAt));
+        await Assert.ThrowsAsync<TaskQueueFullException>(() => schedules.TriggerAsync("full", CancellationToken.None));
+        Assert.Equal(2, (await host.Store.TasksListAsync(new TasksListParams(null, null, null, null, 100), CancellationToken.None)).Count);
+
+        // The waiting tasks are stopped, and the next count of the queue sees it: the next tick has room again.
+        foreach (var task in made)
+        {
+            await host.Manager.StopAsync(task.Id);
+        }
+
+        var committedBefore = counts.CommittedSinceRefresh;
+        counts.Update(await host.Store.TasksCountUnfinishedAsync(CancellationToken.None), committedBefore);
+        await tick(ticks[3]);
+
+        var waiting = (await host.Store.TasksListAsync(new TasksListParams(null, null, null, null, 100), CancellationToken.None)).Where(t => t.State == TaskState.Queued);
+        Assert.Equal(ticks[3], Assert.Single(waiting).ScheduledFor);
     }
 
     [Theory]

@@ -165,6 +165,33 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task ScheduleChanges_TellOtherNodes_InTheirCommit_AndAFiredTickDoesNot()
+    {
+        var signals = new RecordingSignals();
+        using var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)OpenExtra("listener")).ListenAsync(signals, stop.Token);
+        await Eventually.Until(() => signals.SchedulesChanged > 0, because: "the listener has the scheduler read the schedules once it listens");
+        var before = signals.SchedulesChanged;
+        var ready = signals.Ready;
+        var schedule = new ScheduleRecord("signal", null, "UTC", TimeSpan.FromMinutes(1), """{"type":"email"}""", false, "allow", "skip", T0, null, null, T0);
+
+        await Store.ScheduleUpsertAsync(new ScheduleUpsertParams(schedule), CancellationToken.None);
+        await Store.ScheduleFireAsync(new ScheduleFireParams("signal", T0, T0, T0.AddMinutes(1), null, false), CancellationToken.None);
+        await Store.SchedulePauseAsync(new SchedulePauseParams("signal", true, null, T0), CancellationToken.None);
+        await Store.SchedulePauseAsync(new SchedulePauseParams("signal", false, T0.AddMinutes(2), T0), CancellationToken.None);
+        Assert.True(await Store.ScheduleDeleteAsync("signal", CancellationToken.None));
+        Assert.False(await Store.ScheduleDeleteAsync("signal", CancellationToken.None));
+        await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: true, T0), CancellationToken.None);
+        await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: false, T0), CancellationToken.None);
+
+        // Signals arrive in commit order: once the queue's wake-up is in, every schedule signal before it is too.
+        await Eventually.Until(() => signals.Ready > ready, because: "the queue resume after the schedule changes was announced");
+        Assert.Equal(before + 4, signals.SchedulesChanged);
+        await stop.CancelAsync();
+        await listening;
+    }
+
+    [Fact]
     public async Task StopSignal_ReachesOnlyTheOwningNode()
     {
         var owner = new RecordingSignals();
@@ -223,5 +250,11 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         public System.Collections.Concurrent.ConcurrentBag<long> Stopped { get; } = [];
 
         public void OnTaskStopped(long taskId) => Stopped.Add(taskId);
+
+        private int _schedulesChanged;
+
+        public int SchedulesChanged => Volatile.Read(ref _schedulesChanged);
+
+        public void OnSchedulesChanged() => Interlocked.Increment(ref _schedulesChanged);
     }
 }

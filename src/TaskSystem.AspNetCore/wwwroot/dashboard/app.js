@@ -1,4 +1,4 @@
-// The dashboard's shell: hash routes (#/, #/tasks, #/tasks/42, #/new), the live stream, the connection status,
+// The dashboard's shell: hash routes (#/, #/tasks, #/tasks/42, #/schedules, #/schedules/name, #/new), the live stream, the connection status,
 // the theme toggle and the API key. Views get the latest figures and are told when something changed.
 
 import { ApiError, getJson, forgetKey, onKeyChange, requestKey, storedKey } from './api.js';
@@ -8,6 +8,7 @@ import { mountOverview } from './views/overview.js';
 import { mountTasks } from './views/tasks.js';
 import { mountTask } from './views/task.js';
 import { mountEnqueue } from './views/enqueue.js';
+import { mountSchedules, mountSchedule } from './views/schedules.js';
 
 const main = document.getElementById('main');
 const announcer = document.getElementById('announcer');
@@ -60,6 +61,12 @@ function route() {
   } else if (path[0] === 'tasks' && path.length === 2) {
     name = 'tasks';
     view = mountTask(main, path[1], app);
+  } else if (path[0] === 'schedules' && path.length === 1) {
+    name = 'schedules';
+    view = mountSchedules(main, params, app);
+  } else if (path[0] === 'schedules' && path.length === 2) {
+    name = 'schedules';
+    view = mountSchedule(main, path[1], app);
   } else if (path[0] === 'new') {
     name = 'new';
     view = mountEnqueue(main, params, app);

@@ -3,6 +3,7 @@
 
 import { getJson, tasksUrl, ApiError } from '../api.js';
 import { actionButtons } from '../actions.js';
+import { scheduleHash } from './schedules.js';
 import { h, fill, stateBadge, timeElement, formatDuration, prettyJson, refresher, runningFor, FINAL_STATES, progressBar } from '../util.js';
 
 export function mountTask(main, id, app) {
@@ -88,6 +89,10 @@ function facts(task) {
   if (task.progress) {
     const when = task.progress.attempt === task.attempt ? '' : ` (attempt ${task.progress.attempt})`;
     rows.push([`Progress${when}`, h('div', {}, progressBar(task.progress), h('span', { class: 'muted small' }, 'reported ', timeElement(task.progress.at)))]);
+  }
+  if (task.schedule) {
+    rows.push(['Made by schedule', h('span', {}, h('a', { href: scheduleHash(task.schedule), class: 'schedule-link' }, task.schedule),
+      h('span', { class: 'muted small' }, ' for the tick of '), timeElement(task.scheduledFor))]);
   }
   if (task.stopRequested) rows.push(['Stop requested', 'yes: the handler has been asked to stop']);
   return h('dl', { class: 'facts' }, rows.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))));

@@ -3,6 +3,7 @@
 
 import { getJson, send, tasksUrl, ApiError } from '../api.js';
 import { actionButtons } from '../actions.js';
+import { scheduleHash } from './schedules.js';
 import { h, fill, STATES, formatNumber, hashFor, stateBadge, timeElement, describeTiming, refresher, progressBar } from '../util.js';
 
 const PAGE_SIZE = 50;
@@ -185,7 +186,8 @@ export function mountTasks(main, params, app) {
       h('tbody', {}, tasks.map((task) => h('tr', { class: previous && !previous.has(task.id) ? 'fresh' : null, dataset: { id: task.id, state: task.state } },
         h('td', { class: 'select' }, pick(task)),
         h('td', { 'data-label': 'Id' }, h('a', { href: `#/tasks/${task.id}` }, `#${task.id}`)),
-        h('td', { 'data-label': 'Type' }, task.type),
+        h('td', { 'data-label': 'Type' }, task.type,
+          task.schedule ? h('a', { class: 'tag schedule-link', href: scheduleHash(task.schedule), title: `Made by schedule ${task.schedule}` }, task.schedule) : null),
         h('td', { 'data-label': 'Queue' }, task.queue),
         h('td', { 'data-label': 'State' }, stateBadge(task.state), task.stopRequested && task.state === 'running' ? h('span', { class: 'muted small' }, ' stopping') : null,
           task.state === 'running' ? progressBar(task.progress, { compact: true }) : null),
