@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
 using TaskSystem.Client;
@@ -16,7 +17,10 @@ internal sealed class CliContext
     public const string ApiKeyVariable = "TASKSYSTEM_API_KEY";
     public const string DefaultUrl = "http://localhost:4000";
 
-    private static readonly JsonSerializerOptions Indented = new(JsonSerializerOptions.Web) { WriteIndented = true };
+    /// <summary>Web defaults (camelCase), without the HTML-safe escaping of <c>+</c> and quotes: the output goes to scripts, not pages.</summary>
+    private static readonly JsonSerializerOptions Compact = new(JsonSerializerOptions.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
     private readonly TextWriter _error;
 
     private CliContext(ParseResult parse, TextWriter output, TextWriter error)
@@ -90,7 +94,7 @@ internal sealed class CliContext
     /// <summary>Writes <paramref name="value"/> as one line of JSON on stdout (a stream of them is NDJSON).</summary>
     public async Task WriteJsonLineAsync<T>(T value)
     {
-        await Output.WriteLineAsync(JsonSerializer.Serialize(value, JsonSerializerOptions.Web));
+        await Output.WriteLineAsync(JsonSerializer.Serialize(value, Compact));
         await Output.FlushAsync();
     }
 

@@ -3,7 +3,7 @@ using System.Reflection;
 
 namespace TaskSystem.Server.Tests.Cli;
 
-/// <summary>The built <c>tasksystem</c> tool (TaskSystem.Cli.dll of this configuration), run as a user runs it, with its own environment.</summary>
+/// <summary>The built <c>tasksystem</c> tool (tasksystem.dll of this configuration), run as a user runs it, with its own environment.</summary>
 internal static class CliTool
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
@@ -59,19 +59,19 @@ internal static class CliTool
         }
     }
 
-    /// <summary>src/TaskSystem.Cli/bin/CONFIGURATION/net10.0/TaskSystem.Cli.dll, built before these tests (a project reference).</summary>
+    /// <summary>src/TaskSystem.Cli/bin/CONFIGURATION/net10.0/tasksystem.dll, built before these tests (a project reference).</summary>
     private static string Path()
     {
         var configuration = typeof(CliTool).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            var dll = System.IO.Path.Combine(directory.FullName, "src", "TaskSystem.Cli", "bin", configuration, "net10.0", "TaskSystem.Cli.dll");
+            var dll = System.IO.Path.Combine(directory.FullName, "src", "TaskSystem.Cli", "bin", configuration, "net10.0", "tasksystem.dll");
             if (File.Exists(dll))
             {
                 return dll;
             }
         }
 
-        throw new InvalidOperationException("TaskSystem.Cli.dll is not built above the tests' folder.");
+        throw new InvalidOperationException("tasksystem.dll is not built above the tests' folder.");
     }
 }

@@ -119,7 +119,7 @@ public sealed class TaskSystemClientEndpointsTests
         // 413: an item of a batch larger than MaxPayloadBytes.
         var tooLarge = await Assert.ThrowsAsync<TaskSystemApiException>(() => client.EnqueueBatchAsync([new TaskSystemBatchItem("demo", new { text = new string('x', 4096) })]));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
-        Assert.Contains("1024", tooLarge.Detail, StringComparison.Ordinal);
+        Assert.Contains("MaxPayloadBytes", tooLarge.Detail, StringComparison.Ordinal);
 
         // 503: past MaxQueued, with when to try again.
         await client.EnqueueAsync("demo", new DemoPayload(0), later);
