@@ -12,7 +12,7 @@ namespace TaskSystem.Client;
 /// the HttpClient it is given carries the address and the key. Every error answer throws a
 /// <see cref="TaskSystemApiException"/> with the server's problem details.
 /// </summary>
-public sealed class TaskSystemClient
+public sealed partial class TaskSystemClient
 {
     private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
     private readonly HttpClient _http;
@@ -24,25 +24,15 @@ public sealed class TaskSystemClient
         _http = http;
     }
 
-    /// <summary>Enqueues a task; returns it once the server has committed it (201).</summary>
+    /// <summary>
+    /// Enqueues a task; returns it once the server has committed it (201). With <see cref="TaskSystemEnqueueOptions.Key"/>
+    /// set and held by an earlier task, nothing is added: the earlier task comes back with <see cref="TaskSystemTask.Existing"/> true.
+    /// </summary>
     /// <typeparam name="TPayload">The payload's type, serialized as JSON with web defaults (camelCase).</typeparam>
     public async Task<TaskSystemTask> EnqueueAsync<TPayload>(string type, TPayload payload, TaskSystemEnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(type);
-        var envelope = new JsonObject
-        {
-            ["type"] = type,
-            ["payload"] = JsonSerializer.SerializeToNode(payload, Json),
-        };
-        if (options is not null)
-        {
-            AddIfSet(envelope, "queue", options.Queue);
-            AddIfSet(envelope, "priority", options.Priority);
-            AddIfSet(envelope, "maxAttempts", options.MaxAttempts);
-            AddIfSet(envelope, "timeoutSeconds", options.Timeout?.TotalSeconds);
-            AddIfSet(envelope, "runAt", options.RunAt?.ToString("O", CultureInfo.InvariantCulture));
-        }
-
+        var envelope = Envelope(type, JsonSerializer.SerializeToNode(payload, Json), options);
         using var response = await _http.PostAsJsonAsync("tasks", envelope, Json, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<TaskSystemTask>(response, cancellationToken).ConfigureAwait(false);
     }
@@ -58,16 +48,10 @@ public sealed class TaskSystemClient
     /// <summary>Every task the filter selects, newest first, fetched a page at a time as the enumeration proceeds.</summary>
     public async IAsyncEnumerable<TaskSystemTask> ListAsync(TaskListFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        filter ??= new TaskListFilter();
-        var query = "tasks?state=" + Uri.EscapeDataString(filter.States is { Count: > 0 } states ? string.Join(',', states) : "all")
-            + "&limit=" + filter.PageSize.ToString(CultureInfo.InvariantCulture)
-            + (filter.Type is null ? "" : "&type=" + Uri.EscapeDataString(filter.Type))
-            + (filter.Queue is null ? "" : "&queue=" + Uri.EscapeDataString(filter.Queue));
         string? cursor = null;
         do
         {
-            using var response = await _http.GetAsync(query + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), cancellationToken).ConfigureAwait(false);
-            var page = await ReadAsync<TaskPage>(response, cancellationToken).ConfigureAwait(false);
+            var page = await ListPageAsync(filter, cursor, cancellationToken).ConfigureAwait(false);
             foreach (var task in page.Tasks)
             {
                 yield return task;
@@ -76,6 +60,23 @@ public sealed class TaskSystemClient
             cursor = page.NextCursor;
         }
         while (cursor is not null);
+    }
+
+    /// <summary>
+    /// One page of the tasks the filter selects, newest first: at most <see cref="TaskListFilter.PageSize"/> tasks,
+    /// from <paramref name="cursor"/> (a previous page's <see cref="TaskSystemTaskPage.NextCursor"/>; null for the first).
+    /// </summary>
+    /// <exception cref="TaskSystemApiException">400 for a bad state name or cursor.</exception>
+    public async Task<TaskSystemTaskPage> ListPageAsync(TaskListFilter? filter = null, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        filter ??= new TaskListFilter();
+        var query = "tasks?state=" + Uri.EscapeDataString(filter.States is { Count: > 0 } states ? string.Join(',', states) : "all")
+            + "&limit=" + filter.PageSize.ToString(CultureInfo.InvariantCulture)
+            + (filter.Type is null ? "" : "&type=" + Uri.EscapeDataString(filter.Type))
+            + (filter.Queue is null ? "" : "&queue=" + Uri.EscapeDataString(filter.Queue))
+            + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+        using var response = await _http.GetAsync(query, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<TaskSystemTaskPage>(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -115,6 +116,28 @@ public sealed class TaskSystemClient
     }
 
     private static string TaskPath(long id) => "tasks/" + id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The enqueue envelope: <c>{"type", "payload", "queue", ...}</c> with only the options that are set.</summary>
+    private static JsonObject Envelope(string type, JsonNode? payload, TaskSystemEnqueueOptions? options)
+    {
+        var envelope = new JsonObject { ["type"] = type };
+        if (payload is not null)
+        {
+            envelope["payload"] = payload;
+        }
+
+        if (options is not null)
+        {
+            AddIfSet(envelope, "queue", options.Queue);
+            AddIfSet(envelope, "priority", options.Priority);
+            AddIfSet(envelope, "maxAttempts", options.MaxAttempts);
+            AddIfSet(envelope, "timeoutSeconds", options.Timeout?.TotalSeconds);
+            AddIfSet(envelope, "runAt", options.RunAt?.ToString("O", CultureInfo.InvariantCulture));
+            AddIfSet(envelope, "key", options.Key);
+        }
+
+        return envelope;
+    }
 
     private static void AddIfSet<T>(JsonObject envelope, string name, T? value)
     {
@@ -160,6 +183,4 @@ public sealed class TaskSystemClient
         problem is { ValueKind: JsonValueKind.Object } value && value.TryGetProperty(name, out var member) && member.ValueKind == JsonValueKind.String
             ? member.GetString()
             : null;
-
-    private sealed record TaskPage(IReadOnlyList<TaskSystemTask> Tasks, string? NextCursor);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace TaskSystem.Client;
 
@@ -42,8 +43,39 @@ public sealed record TaskSystemTask(
     bool StopRequested)
 {
     /// <summary>True once it succeeded, failed or was cancelled: nothing more happens to it unless it is retried.</summary>
+    [JsonIgnore]
     public bool IsFinished => State is "succeeded" or "failed" or "cancelled";
+
+    /// <summary>How far it is, as its handler or worker last reported, or null before any report.</summary>
+    public TaskSystemTaskProgress? Progress { get; init; }
+
+    /// <summary>The idempotency key it was enqueued with (<see cref="TaskSystemEnqueueOptions.Key"/>), or null.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The recurring schedule whose tick made it, or null.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The tick of <see cref="Schedule"/> it was made for, or null.</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
+    /// <summary>
+    /// Only from an enqueue: true when its key was held by this earlier task, so nothing was added (the server answered
+    /// 200 rather than 201).
+    /// </summary>
+    public bool Existing { get; init; }
 }
+
+/// <summary>How far a task is, as its handler or worker last reported.</summary>
+/// <param name="Percent">From 0 to 100.</param>
+/// <param name="Message">What it said, or null.</param>
+/// <param name="At">When it reported.</param>
+/// <param name="Attempt">The attempt that reported it.</param>
+public sealed record TaskSystemTaskProgress(double Percent, string? Message, DateTimeOffset At, int Attempt);
+
+/// <summary>A page of tasks.</summary>
+/// <param name="Tasks">The tasks, newest first.</param>
+/// <param name="NextCursor">Where the next page starts, or null after the last.</param>
+public sealed record TaskSystemTaskPage(IReadOnlyList<TaskSystemTask> Tasks, string? NextCursor);
 
 /// <summary>One failed attempt.</summary>
 /// <param name="Attempt">Which attempt.</param>
@@ -69,6 +101,12 @@ public sealed record TaskSystemEnqueueOptions
 
     /// <summary>Do not start before this instant.</summary>
     public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>
+    /// An idempotency key (at most 200 characters): while a task with this key is kept, enqueuing another with it adds
+    /// nothing and answers that task.
+    /// </summary>
+    public string? Key { get; init; }
 }
 
 /// <summary>Which tasks <see cref="TaskSystemClient.ListAsync"/> lists; by default every task, newest first.</summary>

@@ -20,6 +20,7 @@ internal static class ServerApplication
     {
         // Settings come from the app's own folder whatever the working directory; relative data paths stay relative to it.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        AspireConnectionString.Apply(builder.Configuration);
         if (!ListenAddresses.IsConfigured(builder.Configuration))
         {
             // The seed's port. --urls (or the URLS variable) changes it.

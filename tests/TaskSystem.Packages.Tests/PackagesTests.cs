@@ -13,7 +13,10 @@ namespace TaskSystem.Packages.Tests;
 /// </summary>
 public sealed class PackagesTests : IDisposable
 {
-    private static readonly string[] Packages = ["TaskSystem", "TaskSystem.PostgreSql", "TaskSystem.AspNetCore", "TaskSystem.Testing", "TaskSystem.Client"];
+    private static readonly string[] Packages = ["TaskSystem", "TaskSystem.PostgreSql", "TaskSystem.AspNetCore", "TaskSystem.Testing", "TaskSystem.Client", "TaskSystem.Cli"];
+
+    /// <summary>The dotnet tools among <see cref="Packages"/>, with their command: their files are under tools/, not lib/, and the assembly is named after the command.</summary>
+    private static readonly Dictionary<string, string> Tools = new(StringComparer.Ordinal) { ["TaskSystem.Cli"] = "tasksystem" };
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(8);
     private readonly string _work = Directory.CreateTempSubdirectory("tasksystem-packages-").FullName;
 
@@ -37,10 +40,11 @@ public sealed class PackagesTests : IDisposable
         foreach (var id in Packages)
         {
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), $"{id}.{version}.nupkg is missing:\n{pack.Output}");
+            var (folder, assembly) = Tools.TryGetValue(id, out var command) ? ("tools/net10.0/any", command) : ("lib/net10.0", id);
             using var symbols = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.snupkg"));
-            Assert.Contains(symbols.Entries, e => e.FullName == $"lib/net10.0/{id}.pdb");
+            Assert.Contains(symbols.Entries, e => e.FullName == $"{folder}/{assembly}.pdb");
             using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.nupkg"));
-            Assert.Contains(package.Entries, e => e.FullName == $"lib/net10.0/{id}.xml");
+            Assert.Contains(package.Entries, e => e.FullName == $"{folder}/{assembly}.xml");
             Assert.Contains(package.Entries, e => e.FullName == "README.md");
             var nuspec = Nuspec(package);
             Assert.Equal("MIT", Element(nuspec, "license").Value);
@@ -54,6 +58,19 @@ public sealed class PackagesTests : IDisposable
             // It reaches into TaskSystem's internals, so it must not be paired with any other version.
             var dependency = Nuspec(testing).Descendants().Single(e => e.Name.LocalName == "dependency" && e.Attribute("id")?.Value == "TaskSystem");
             Assert.Equal($"[{version}]", dependency.Attribute("version")?.Value);
+        }
+
+        // The tool as a user installs it, from the folder alone (it carries its dependencies), then run.
+        var tools = Path.Combine(_work, "tools");
+        var install = await RunAsync("dotnet",
+            ["tool", "install", "TaskSystem.Cli", "--version", version, "--tool-path", tools, "--add-source", feed, "--ignore-failed-sources"]);
+        Assert.True(install.ExitCode == 0, install.Output);
+        var help = await RunAsync(Path.Combine(tools, "tasksystem"), ["--help"]);
+        Assert.True(help.ExitCode == 0, help.Output);
+        Assert.Contains("tasksystem [command] [options]", help.Output, StringComparison.Ordinal);
+        using (var tool = ZipFile.OpenRead(Path.Combine(feed, $"TaskSystem.Cli.{version}.nupkg")))
+        {
+            Assert.Contains(Nuspec(tool).Descendants(), e => e.Name.LocalName == "packageType" && e.Attribute("name")?.Value == "DotnetTool");
         }
 
         // The app as the README's quick start makes it: the folder is a package source, then "dotnet add package TaskSystem".

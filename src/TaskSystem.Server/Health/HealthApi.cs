@@ -13,6 +13,11 @@ internal static class HealthApi
     {
         endpoints.MapHealthChecks("/health/live", new() { Predicate = _ => false }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
         endpoints.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
+
+        // The same two under the paths .NET Aspire's service defaults probe (/alive, /health), so an AppHost's
+        // WithHttpHealthCheck() and its dashboard work without configuring paths.
+        endpoints.MapHealthChecks("/alive", new() { Predicate = _ => false }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
+        endpoints.MapHealthChecks("/health", new() { Predicate = check => check.Tags.Contains("ready") }).OnlyGetAndHead().AllowAnonymous().DisableRateLimiting();
         return endpoints;
     }
 }
