@@ -234,49 +234,49 @@ internal sealed partial class PostgresTaskStore
         }, parameters.Now, cancellationToken);
 
     private static async Task<TaskCancelResult> CancelAsync(NpgsqlConnection connection, TaskCancelParams parameters, CancellationToken token)
+    {
+        // Each statement sees the latest committed row (READ COMMITTED), so a claim racing the stop is seen by the
+        // next statement. A row that moved back to the queue in between (a retry) goes round again.
+        for (var round = 0; ; round++)
         {
-            // Each statement sees the latest committed row (READ COMMITTED), so a claim racing the stop is seen by the
-            // next statement. A row that moved back to the queue in between (a retry) goes round again.
-            for (var round = 0; ; round++)
-            {
-                await using (var cancel = new NpgsqlCommand($"""
+            await using (var cancel = new NpgsqlCommand($"""
                     UPDATE tasksystem_tasks SET state = 'cancelled', finished_at = @now, error = 'stopped before it started'
                     WHERE id = @id AND state IN ('queued', 'scheduled', 'awaiting')
                     RETURNING {Columns}
                     """, connection).Bind("id", parameters.Id).Bind("now", Utc(parameters.Now)))
+            {
+                if (await ReadSingleTaskAsync(cancel, token).ConfigureAwait(false) is { } cancelled)
                 {
-                    if (await ReadSingleTaskAsync(cancel, token).ConfigureAwait(false) is { } cancelled)
-                    {
-                        return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
-                    }
+                    return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
                 }
+            }
 
-                await using (var flag = new NpgsqlCommand($"""
+            await using (var flag = new NpgsqlCommand($"""
                     UPDATE tasksystem_tasks SET stop_requested = true WHERE id = @id AND state = 'running'
                     RETURNING {Columns}
                     """, connection).Bind("id", parameters.Id))
+            {
+                if (await ReadSingleTaskAsync(flag, token).ConfigureAwait(false) is { } flagged)
                 {
-                    if (await ReadSingleTaskAsync(flag, token).ConfigureAwait(false) is { } flagged)
-                    {
-                        return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
-                    }
-                }
-
-                await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
-                var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
-                switch (task)
-                {
-                    case null:
-                        return new TaskCancelResult(TaskCancelOutcome.NotFound, null);
-                    case { State: TaskState.Cancelled }:
-                        return new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task);
-                    case { State: TaskState.Succeeded or TaskState.Failed }:
-                        return new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task);
-                    case not null when round >= 10:
-                        throw new InvalidOperationException($"Task {parameters.Id} kept changing state while being stopped; try again.");
+                    return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
                 }
             }
+
+            await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+            var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
+            switch (task)
+            {
+                case null:
+                    return new TaskCancelResult(TaskCancelOutcome.NotFound, null);
+                case { State: TaskState.Cancelled }:
+                    return new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task);
+                case { State: TaskState.Succeeded or TaskState.Failed }:
+                    return new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task);
+                case not null when round >= 10:
+                    throw new InvalidOperationException($"Task {parameters.Id} kept changing state while being stopped; try again.");
+            }
         }
+    }
 
     /// <summary>A task with parents goes back to awaiting and is settled against them as they are now, in the same transaction.</summary>
     public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
@@ -298,9 +298,9 @@ internal sealed partial class PostgresTaskStore
         }, onUncertain: null, cancellationToken);
 
     private async Task<TaskRetryResult> RetryAsync(NpgsqlConnection connection, TaskRetryParams parameters, CancellationToken token)
-        {
-            // The NOTIFY rides in the same statement, so it is sent only if the task was queued, at its commit.
-            await using (var retry = new NpgsqlCommand($"""
+    {
+        // The NOTIFY rides in the same statement, so it is sent only if the task was queued, at its commit.
+        await using (var retry = new NpgsqlCommand($"""
                 WITH queued AS (
                     UPDATE tasksystem_tasks SET
                         state = CASE WHEN EXISTS (SELECT 1 FROM tasksystem_task_parents WHERE child_id = @id) THEN 'awaiting' ELSE 'queued' END,
@@ -310,21 +310,21 @@ internal sealed partial class PostgresTaskStore
                     RETURNING {Columns})
                 SELECT *, pg_notify(@channel, @node)::text FROM queued
                 """, connection)
-                .Bind("id", parameters.Id)
-                .Bind("now", Utc(parameters.Now))
-                .Bind("channel", PostgresChannels.TasksReady)
-                .Bind("node", _node))
+            .Bind("id", parameters.Id)
+            .Bind("now", Utc(parameters.Now))
+            .Bind("channel", PostgresChannels.TasksReady)
+            .Bind("node", _node))
+        {
+            if (await ReadSingleTaskAsync(retry, token).ConfigureAwait(false) is { } queued)
             {
-                if (await ReadSingleTaskAsync(retry, token).ConfigureAwait(false) is { } queued)
-                {
-                    return new TaskRetryResult(RetryOutcome.Queued, queued);
-                }
+                return new TaskRetryResult(RetryOutcome.Queued, queued);
             }
-
-            await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
-            var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
-            return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
         }
+
+        await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+        var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
+        return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+    }
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
         WriteSettlingAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>

@@ -495,37 +495,37 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         WriteSettlingAsync(context => (Cancel(context, parameters), (IEnumerable<long>)[parameters.Id]), parameters.Now, cancellationToken, durable: true);
 
     private static TaskCancelResult Cancel(SqliteWriteContext context, TaskCancelParams parameters)
-        {
-            var cancelled = ReadSingleTask(context.Command($"""
+    {
+        var cancelled = ReadSingleTask(context.Command($"""
                 UPDATE tasks SET state = 'cancelled', finished_at = $now, error = 'stopped before it started'
                 WHERE id = $id AND {Ready}
                 RETURNING {Columns}
                 """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
-            if (cancelled is not null)
-            {
-                var counts = new FinishedCounts();
-                counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
-                counts.Write(context);
-                return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
-            }
+        if (cancelled is not null)
+        {
+            var counts = new FinishedCounts();
+            counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
+            counts.Write(context);
+            return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
+        }
 
-            var flagged = ReadSingleTask(context.Command($"""
+        var flagged = ReadSingleTask(context.Command($"""
                 UPDATE tasks SET stop_requested = 1 WHERE id = $id AND state = 'running'
                 RETURNING {Columns}
                 """).Bind("$id", parameters.Id));
-            if (flagged is not null)
-            {
-                return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
-            }
-
-            var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
-            return task switch
-            {
-                null => new TaskCancelResult(TaskCancelOutcome.NotFound, null),
-                { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
-                _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
-            };
+        if (flagged is not null)
+        {
+            return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
         }
+
+        var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
+        return task switch
+        {
+            null => new TaskCancelResult(TaskCancelOutcome.NotFound, null),
+            { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
+            _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
+        };
+    }
 
     /// <summary>A task with parents goes back to awaiting and is settled against them as they are now, in the same transaction.</summary>
     public async Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken)
