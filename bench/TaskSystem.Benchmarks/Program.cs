@@ -26,6 +26,7 @@ IWorkload[] workloads =
     new WorkersWorkload(),
     new SchedulesWorkload(),
     new BulkWorkload(),
+    new ChainWorkload(),
 ];
 
 foreach (var workload in workloads.Where(w => options.Selects(w.Name)))

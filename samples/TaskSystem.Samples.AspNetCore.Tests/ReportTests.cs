@@ -45,6 +45,16 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public async Task Handler_ReportsItsProgress_FromStartToDone()
+    {
+        var attempt = new TestAttempt { JsonTypeInfoResolver = SampleJson.Default };
+
+        await attempt.RunAsync(new GenerateReportHandler(new ImmediateTime()), new ReportRequest("acme", 2026, 3));
+
+        Assert.Equal([new TestProgressReport(0, "querying"), new TestProgressReport(100, "done")], attempt.Progress);
+    }
+
+    [Fact]
     public async Task Handler_BadMonth_FailsTheAttempt()
     {
         var handler = new GenerateReportHandler(new ImmediateTime());

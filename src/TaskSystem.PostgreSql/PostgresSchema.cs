@@ -128,6 +128,30 @@ internal static class PostgresSchema
             paused_at timestamptz NOT NULL
         );
         """,
+
+        // 7: continuations (PostgresTaskStore.Continuations.cs): a new state, awaiting (the check is replaced NOT VALID:
+        // the rows there already pass the narrower one, so none is read), and a task's parents, one row per link with
+        // the link's policy, looked up by parent when a task finishes and by child when it is settled. They go when
+        // their child goes (a statement-level trigger, as for progress).
+        """
+        ALTER TABLE tasksystem_tasks DROP CONSTRAINT tasksystem_tasks_state_check;
+        ALTER TABLE tasksystem_tasks ADD CONSTRAINT tasksystem_tasks_state_check
+            CHECK (state IN ('awaiting', 'queued', 'scheduled', 'running', 'succeeded', 'failed', 'cancelled')) NOT VALID;
+        CREATE TABLE tasksystem_task_parents (
+            child_id bigint NOT NULL,
+            parent_id bigint NOT NULL,
+            any_outcome boolean NOT NULL,
+            PRIMARY KEY (child_id, parent_id)
+        );
+        CREATE INDEX tasksystem_task_parents_parent ON tasksystem_task_parents (parent_id, child_id);
+        CREATE FUNCTION tasksystem_task_parents_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM tasksystem_task_parents AS l USING gone WHERE l.child_id = gone.id;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER tasksystem_task_parents_deleted AFTER DELETE ON tasksystem_tasks
+            REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION tasksystem_task_parents_deleted();
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -12,7 +12,7 @@ namespace TaskSystem.PostgreSql;
 /// </summary>
 internal sealed partial class PostgresTaskStore
 {
-    private const string Unfinished = "state IN ('queued', 'scheduled', 'running')";
+    private const string Unfinished = "state IN ('awaiting', 'queued', 'scheduled', 'running')";
 
     internal const string CountByStateSql = $"""
         SELECT state, COUNT(*) FROM tasksystem_tasks WHERE {Unfinished} GROUP BY state

@@ -26,6 +26,11 @@ internal sealed partial class PostgresTaskStore : ITaskStoreTransactions
                 nameof(transaction));
         }
 
+        if (parameters.Tasks.Any(t => t.After is { Length: > 0 }))
+        {
+            throw new TaskValidationException("after", "after is not supported when enqueuing inside an application's transaction: enqueue the continuation after the commit.");
+        }
+
         // The schema may not exist yet when an app enqueues before the engine started (as it may on its own pool).
         await _database.EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var tasks = parameters.Tasks;

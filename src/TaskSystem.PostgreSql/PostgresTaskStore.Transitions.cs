@@ -189,7 +189,7 @@ internal sealed partial class PostgresTaskStore
     }
 
     public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync<IReadOnlyList<bool>>(async (connection, token) =>
+        WriteSettlingAsync<IReadOnlyList<bool>>(async (connection, token) =>
         {
             var completions = parameters.Completions;
             await using var command = new NpgsqlCommand(CompleteSql, connection)
@@ -212,8 +212,8 @@ internal sealed partial class PostgresTaskStore
                 }
             }
 
-            return [.. completions.Select(c => applied.Contains(c.Id))];
-        }, onUncertain: null, cancellationToken);
+            return ([.. completions.Select(c => applied.Contains(c.Id))], [.. applied]);
+        }, parameters.Completions.Count == 0 ? DateTimeOffset.UnixEpoch : parameters.Completions.Max(c => c.At), cancellationToken);
 
     private static string KindName(CompletionKind kind) => kind switch
     {
@@ -227,81 +227,107 @@ internal sealed partial class PostgresTaskStore
     };
 
     public Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync(async (connection, token) =>
+        WriteSettlingAsync(async (connection, token) =>
         {
-            // Each statement sees the latest committed row (READ COMMITTED), so a claim racing the stop is seen by the
-            // next statement. A row that moved back to the queue in between (a retry) goes round again.
-            for (var round = 0; ; round++)
-            {
-                await using (var cancel = new NpgsqlCommand($"""
+            var result = await CancelAsync(connection, parameters, token).ConfigureAwait(false);
+            return (result, result.Outcome == TaskCancelOutcome.Cancelled ? [parameters.Id] : Array.Empty<long>());
+        }, parameters.Now, cancellationToken);
+
+    private static async Task<TaskCancelResult> CancelAsync(NpgsqlConnection connection, TaskCancelParams parameters, CancellationToken token)
+    {
+        // Each statement sees the latest committed row (READ COMMITTED), so a claim racing the stop is seen by the
+        // next statement. A row that moved back to the queue in between (a retry) goes round again.
+        for (var round = 0; ; round++)
+        {
+            await using (var cancel = new NpgsqlCommand($"""
                     UPDATE tasksystem_tasks SET state = 'cancelled', finished_at = @now, error = 'stopped before it started'
-                    WHERE id = @id AND state IN ('queued', 'scheduled')
+                    WHERE id = @id AND state IN ('queued', 'scheduled', 'awaiting')
                     RETURNING {Columns}
                     """, connection).Bind("id", parameters.Id).Bind("now", Utc(parameters.Now)))
+            {
+                if (await ReadSingleTaskAsync(cancel, token).ConfigureAwait(false) is { } cancelled)
                 {
-                    if (await ReadSingleTaskAsync(cancel, token).ConfigureAwait(false) is { } cancelled)
-                    {
-                        return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
-                    }
+                    return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
                 }
+            }
 
-                await using (var flag = new NpgsqlCommand($"""
+            await using (var flag = new NpgsqlCommand($"""
                     UPDATE tasksystem_tasks SET stop_requested = true WHERE id = @id AND state = 'running'
                     RETURNING {Columns}
                     """, connection).Bind("id", parameters.Id))
-                {
-                    if (await ReadSingleTaskAsync(flag, token).ConfigureAwait(false) is { } flagged)
-                    {
-                        return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
-                    }
-                }
-
-                await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
-                var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
-                switch (task)
-                {
-                    case null:
-                        return new TaskCancelResult(TaskCancelOutcome.NotFound, null);
-                    case { State: TaskState.Cancelled }:
-                        return new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task);
-                    case { State: TaskState.Succeeded or TaskState.Failed }:
-                        return new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task);
-                    case not null when round >= 10:
-                        throw new InvalidOperationException($"Task {parameters.Id} kept changing state while being stopped; try again.");
-                }
-            }
-        }, onUncertain: null, cancellationToken);
-
-    public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync(async (connection, token) =>
-        {
-            // The NOTIFY rides in the same statement, so it is sent only if the task was queued, at its commit.
-            await using (var retry = new NpgsqlCommand($"""
-                WITH queued AS (
-                    UPDATE tasksystem_tasks SET state = 'queued', attempt = 0, run_at = @now, started_at = NULL, finished_at = NULL,
-                        result = NULL, error = NULL, stop_requested = false, claim_id = NULL, lease_expires_at = NULL
-                    WHERE id = @id AND state IN ('failed', 'cancelled')
-                    RETURNING {Columns})
-                SELECT *, pg_notify(@channel, @node)::text FROM queued
-                """, connection)
-                .Bind("id", parameters.Id)
-                .Bind("now", Utc(parameters.Now))
-                .Bind("channel", PostgresChannels.TasksReady)
-                .Bind("node", _node))
             {
-                if (await ReadSingleTaskAsync(retry, token).ConfigureAwait(false) is { } queued)
+                if (await ReadSingleTaskAsync(flag, token).ConfigureAwait(false) is { } flagged)
                 {
-                    return new TaskRetryResult(RetryOutcome.Queued, queued);
+                    return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
                 }
             }
 
             await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
             var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
-            return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+            switch (task)
+            {
+                case null:
+                    return new TaskCancelResult(TaskCancelOutcome.NotFound, null);
+                case { State: TaskState.Cancelled }:
+                    return new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task);
+                case { State: TaskState.Succeeded or TaskState.Failed }:
+                    return new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task);
+                case not null when round >= 10:
+                    throw new InvalidOperationException($"Task {parameters.Id} kept changing state while being stopped; try again.");
+            }
+        }
+    }
+
+    /// <summary>A task with parents goes back to awaiting and is settled against them as they are now, in the same transaction.</summary>
+    public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
+        _database.WriteAsync(async (connection, token) =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
+            var result = await RetryAsync(connection, parameters, token).ConfigureAwait(false);
+            var released = 0;
+            if (result.Task is { State: TaskState.Awaiting } awaiting && result.Outcome == RetryOutcome.Queued)
+            {
+                released = await SettleAsync(connection, [], [awaiting.Id], parameters.Now, token).ConfigureAwait(false);
+                await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+                result = result with { Task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false) };
+            }
+
+            await transaction.CommitAsync(token).ConfigureAwait(false);
+            Released(released);
+            return result;
         }, onUncertain: null, cancellationToken);
 
+    private async Task<TaskRetryResult> RetryAsync(NpgsqlConnection connection, TaskRetryParams parameters, CancellationToken token)
+    {
+        // The NOTIFY rides in the same statement, so it is sent only if the task was queued, at its commit.
+        await using (var retry = new NpgsqlCommand($"""
+                WITH queued AS (
+                    UPDATE tasksystem_tasks SET
+                        state = CASE WHEN EXISTS (SELECT 1 FROM tasksystem_task_parents WHERE child_id = @id) THEN 'awaiting' ELSE 'queued' END,
+                        attempt = 0, run_at = @now, started_at = NULL, finished_at = NULL,
+                        result = NULL, error = NULL, stop_requested = false, claim_id = NULL, lease_expires_at = NULL
+                    WHERE id = @id AND state IN ('failed', 'cancelled')
+                    RETURNING {Columns})
+                SELECT *, pg_notify(@channel, @node)::text FROM queued
+                """, connection)
+            .Bind("id", parameters.Id)
+            .Bind("now", Utc(parameters.Now))
+            .Bind("channel", PostgresChannels.TasksReady)
+            .Bind("node", _node))
+        {
+            if (await ReadSingleTaskAsync(retry, token).ConfigureAwait(false) is { } queued)
+            {
+                return new TaskRetryResult(RetryOutcome.Queued, queued);
+            }
+        }
+
+        await using var get = new NpgsqlCommand($"SELECT {Columns} FROM tasksystem_tasks WHERE id = @id", connection).Bind("id", parameters.Id);
+        var task = await ReadSingleTaskAsync(get, token).ConfigureAwait(false);
+        return new TaskRetryResult(task is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, task);
+    }
+
     public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
+        WriteSettlingAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
         {
             await using var command = new NpgsqlCommand(RescueSql, connection)
                 .Bind("all_running", parameters.AllRunning)
@@ -317,6 +343,6 @@ internal sealed partial class PostgresTaskStore
                 rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
             }
 
-            return rescued;
-        }, onUncertain: null, cancellationToken);
+            return (rescued, [.. rescued.Where(r => r.NewState.IsFinal()).Select(r => r.Id)]);
+        }, parameters.Now, cancellationToken);
 }

@@ -126,7 +126,7 @@ internal sealed partial class PostgresTaskStore
         }, onUncertain: null, cancellationToken);
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueExternalAsync(TasksRescueExternalParams parameters, CancellationToken cancellationToken) =>
-        _database.WriteAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
+        WriteSettlingAsync<IReadOnlyList<RescuedTask>>(async (connection, token) =>
         {
             await using var command = new NpgsqlCommand(RescueExternalSql, connection)
                 .Bind("node", _node)
@@ -140,6 +140,6 @@ internal sealed partial class PostgresTaskStore
                 rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
             }
 
-            return rescued;
-        }, onUncertain: null, cancellationToken);
+            return (rescued, [.. rescued.Where(r => r.NewState.IsFinal()).Select(r => r.Id)]);
+        }, parameters.Now, cancellationToken);
 }

@@ -56,7 +56,9 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
     public Task MigrateAsync(CancellationToken cancellationToken) => _database.EnsureMigratedAsync(cancellationToken);
 
     public Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken) =>
-        _inserts.InsertAsync(parameters.Tasks, cancellationToken);
+        parameters.Tasks.Any(t => t.After is { Length: > 0 })
+            ? TasksInsertWithParentsAsync(parameters.Tasks, cancellationToken)
+            : _inserts.InsertAsync(parameters.Tasks, cancellationToken);
 
     public Task<TaskRecord?> TaskGetAsync(long id, CancellationToken cancellationToken) =>
         _database.ReadAsync(async (connection, token) =>

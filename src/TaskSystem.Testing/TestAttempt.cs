@@ -42,11 +42,35 @@ public sealed class TestAttempt
     /// <summary>The app's source-generated JSON context, as given to <c>AddJsonTypeInfoResolver</c>. Default: none.</summary>
     public IJsonTypeInfoResolver? JsonTypeInfoResolver { get; init; }
 
+    /// <summary>
+    /// What <see cref="TaskContext.ParentResultsAsync"/> returns to the handler: the parents of a continuation as the
+    /// test wants them (their state and result). Default: none.
+    /// </summary>
+    public IReadOnlyList<TaskParentResult> Parents { get; init; } = [];
+
+    /// <summary>
+    /// Every <see cref="TaskContext.ReportProgressAsync"/> call of the handlers run with this attempt (or given one of
+    /// its contexts), in order, as the handler made them (message cut as the engine cuts it). The engine writes at most
+    /// one per second of them, always the last; this keeps them all, so a test can assert the handler's calls.
+    /// </summary>
+    public IReadOnlyList<TestProgressReport> Progress
+    {
+        get
+        {
+            lock (_progress)
+            {
+                return [.. _progress];
+            }
+        }
+    }
+
+    private readonly List<TestProgressReport> _progress = [];
+
     /// <summary>The context a handler gets for a payload given as JSON text (a JSON object).</summary>
     public TaskContext Context(string payloadJson)
     {
         ArgumentException.ThrowIfNullOrEmpty(payloadJson);
-        return new TaskContext(Id, Type, Queue, Attempt, MaxAttempts, payloadJson, Node, Services ?? EmptyServices.Instance, Json());
+        return Context(payloadJson, Json());
     }
 
     /// <summary>The context a handler gets for <paramref name="payload"/>, serialized as the engine's callers would.</summary>
@@ -81,7 +105,25 @@ public sealed class TestAttempt
     }
 
     private TaskContext Context(string payloadJson, PayloadJson json) =>
-        new(Id, Type, Queue, Attempt, MaxAttempts, payloadJson, Node, Services ?? EmptyServices.Instance, json);
+        new(Id, Type, Queue, Attempt, MaxAttempts, payloadJson, Node, Services ?? EmptyServices.Instance, json)
+        {
+            ProgressSink = new Recorder(this),
+            ParentSource = _ => Task.FromResult(Parents),
+        };
+
+    /// <summary>Records the reports in <see cref="Progress"/>.</summary>
+    private sealed class Recorder(TestAttempt attempt) : ITaskProgressSink
+    {
+        public ValueTask ReportAsync(double percent, string? message)
+        {
+            lock (attempt._progress)
+            {
+                attempt._progress.Add(new TestProgressReport(percent, message));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
 
     private PayloadJson Json() => JsonTypeInfoResolver is null ? PayloadJson.Default : new PayloadJson([new PayloadJsonResolver(JsonTypeInfoResolver)]);
 

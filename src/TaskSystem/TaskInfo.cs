@@ -63,6 +63,12 @@ public sealed record TaskInfo(
     /// </summary>
     public TaskProgress? Progress { get; init; }
 
+    /// <summary>
+    /// A continuation's parents still kept (<see cref="TaskRequest.After"/>), lowest id first; null for a task without
+    /// parents. Filled when one task is read (<see cref="TaskManager.GetAsync"/>), not in lists.
+    /// </summary>
+    public IReadOnlyList<long>? After { get; init; }
+
     /// <summary>The public view of a stored progress report.</summary>
     internal static TaskProgress ProgressOf(TaskProgressRecord record) => new(record.Percent, record.Message, record.At, record.Attempt);
 

@@ -110,7 +110,12 @@ public sealed class TaskManager : ITaskManager
         }
 
         var progress = record.Attempt > 0 ? await _store.TasksProgressGetAsync([id], cancellationToken).ConfigureAwait(false) : [];
-        return TaskInfo.From(record) with { Progress = progress.Count > 0 ? TaskInfo.ProgressOf(progress[0]) : null };
+        var parents = await _store.TaskParentsListAsync(id, cancellationToken).ConfigureAwait(false);
+        return TaskInfo.From(record) with
+        {
+            Progress = progress.Count > 0 ? TaskInfo.ProgressOf(progress[0]) : null,
+            After = parents.Count > 0 ? [.. parents.Select(p => p.Id)] : null,
+        };
     }
 
     /// <inheritdoc />

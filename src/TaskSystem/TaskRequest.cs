@@ -32,6 +32,18 @@ public sealed record TaskRequest(string Type)
     /// </summary>
     public string? Key { get; init; }
 
+    /// <summary>
+    /// The parents of a continuation: ids of tasks that already exist. The task waits in
+    /// <see cref="TaskState.Awaiting"/> until they have finished as <see cref="AfterPolicy"/> asks, then is queued
+    /// (or scheduled, if <see cref="RunAt"/> is still ahead); its handler reads their results with
+    /// <see cref="TaskContext.ParentResultsAsync"/>. At most <see cref="TaskSystemOptions.MaxParents"/>, no duplicates.
+    /// Null or empty for none.
+    /// </summary>
+    public IReadOnlyList<long>? After { get; init; }
+
+    /// <summary>What the parents in <see cref="After"/> must end in (default <see cref="TaskSystem.AfterPolicy.AllSucceeded"/>).</summary>
+    public AfterPolicy? AfterPolicy { get; init; }
+
     /// <summary>The longest <see cref="Key"/>: 200 characters.</summary>
     public const int MaxKeyLength = 200;
 

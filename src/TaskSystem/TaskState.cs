@@ -20,6 +20,12 @@ public enum TaskState
 
     /// <summary>Stopped by a manual action; never retried unless asked to.</summary>
     Cancelled,
+
+    /// <summary>
+    /// A continuation waiting for its parents (<see cref="TaskRequest.After"/>): queued when they have finished as its
+    /// <see cref="TaskRequest.AfterPolicy"/> asks, cancelled when one of them failed or was cancelled instead.
+    /// </summary>
+    Awaiting,
 }
 
 /// <summary>The wire names of <see cref="TaskState"/>: lower case, as in the HTTP API and the database.</summary>
@@ -27,11 +33,12 @@ public static class TaskStates
 {
     /// <summary>Every state, in lifecycle order.</summary>
     public static IReadOnlyList<TaskState> All { get; } =
-        [TaskState.Queued, TaskState.Scheduled, TaskState.Running, TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
+        [TaskState.Awaiting, TaskState.Queued, TaskState.Scheduled, TaskState.Running, TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
 
     /// <summary>The lower-case name used on the wire and in the database.</summary>
     public static string ToWire(this TaskState state) => state switch
     {
+        TaskState.Awaiting => "awaiting",
         TaskState.Queued => "queued",
         TaskState.Scheduled => "scheduled",
         TaskState.Running => "running",

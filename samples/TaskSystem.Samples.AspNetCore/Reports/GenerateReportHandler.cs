@@ -24,7 +24,10 @@ public sealed class GenerateReportHandler(TimeProvider time) : ITaskHandler<Repo
             throw new ArgumentOutOfRangeException(nameof(payload), payload.Month, "A month is 1 to 12.");
         }
 
+        ArgumentNullException.ThrowIfNull(context);
+        await context.ReportProgressAsync(0, "querying");
         await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken); // Stands in for the queries.
+        await context.ReportProgressAsync(100, "done");
         return new ReportResult(payload.Customer, $"{payload.Year:D4}-{payload.Month:D2}", 42);
     }
 }

@@ -47,6 +47,15 @@ internal sealed record TaskEnvelopeBody
 
     [Description("Do not start before this instant (ISO 8601 with an offset).")]
     public DateTimeOffset? RunAt { get; init; }
+
+    [Description("An idempotency key: while a task enqueued with it is kept, the same key returns that task (200) instead of adding one.")]
+    public string? Key { get; init; }
+
+    [Description("A continuation's parents: ids of existing tasks (at most MaxParents, no duplicates). The task waits in the awaiting state until they have finished as afterPolicy asks.")]
+    public IReadOnlyList<long>? After { get; init; }
+
+    [Description("allSucceeded (default): run once every parent succeeded, cancelled if one fails for good or is cancelled; anyOutcome: run once every parent finished.")]
+    public string? AfterPolicy { get; init; }
 }
 
 [Description("Claim up to max tasks of the given types under a lease (a long poll of up to waitSeconds).")]

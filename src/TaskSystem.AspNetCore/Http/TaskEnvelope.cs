@@ -5,14 +5,14 @@ namespace TaskSystem.AspNetCore.Http;
 
 /// <summary>
 /// The task envelope of <c>POST /tasks</c>, parsed from JSON without HTTP: <c>{"type", "payload", "queue", "priority",
-/// "maxAttempts", "timeoutSeconds", "runAt", "key"}</c>. A JSON object without <c>type</c> is the payload of a task of the
+/// "maxAttempts", "timeoutSeconds", "runAt", "key", "after", "afterPolicy"}</c>. A JSON object without <c>type</c> is the payload of a task of the
 /// default type, when the API has one (the server's <c>demo</c>, as in the seed). Each wrong field is named; the
 /// values' ranges are checked later, with the library's own rules, by the task manager.
 /// </summary>
 internal static class TaskEnvelope
 {
     /// <summary>The envelope's fields, in the order the docs list them.</summary>
-    public static readonly string[] Fields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt", "key"];
+    public static readonly string[] Fields = ["type", "payload", "queue", "priority", "maxAttempts", "timeoutSeconds", "runAt", "key", "after", "afterPolicy"];
 
     /// <summary>The request <paramref name="root"/> describes, or what is wrong with it.</summary>
     public static (TaskRequest? Request, RequestProblem? Problem) Parse(JsonElement root, string? defaultType)
@@ -106,6 +106,22 @@ internal static class TaskEnvelope
 
                     request = request with { Key = value.GetString() };
                     break;
+                case "after":
+                    if (!TryIds(value, out var after))
+                    {
+                        return Invalid($"after must be an array of task ids, for example [12, 13] (got {Shorten(value.GetRawText())}).", "after");
+                    }
+
+                    request = request with { After = after };
+                    break;
+                case "afterPolicy":
+                    if (value.ValueKind != JsonValueKind.String || !AfterPolicies.TryParse(value.GetString(), out var policy))
+                    {
+                        return Invalid($"afterPolicy must be \"allSucceeded\" or \"anyOutcome\" (got {Shorten(value.GetRawText())}).", "afterPolicy");
+                    }
+
+                    request = request with { AfterPolicy = policy };
+                    break;
                 default:
                     return Invalid(
                         $"Unknown field '{property.Name}' in a task envelope (a body with a 'type' field). " +
@@ -126,6 +142,37 @@ internal static class TaskEnvelope
             && (text.EndsWith('Z') || text.EndsWith('z') || text.IndexOfAny(['+', '-'], timeStart) > timeStart);
         return hasOffset && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
     }
+
+    /// <summary>A JSON array of positive 64-bit integers (null for none); range and count are the library's checks.</summary>
+    private static bool TryIds(JsonElement value, out long[]? ids)
+    {
+        ids = null;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        var list = new List<long>(value.GetArrayLength());
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id))
+            {
+                return false;
+            }
+
+            list.Add(id);
+        }
+
+        ids = [.. list];
+        return true;
+    }
+
+    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "...";
 
     private static bool TryInteger(JsonElement value, out int result)
     {

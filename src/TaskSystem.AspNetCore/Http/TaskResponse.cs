@@ -34,6 +34,10 @@ internal sealed record TaskResponse(
     /// <summary>The tick of <see cref="Schedule"/> it was made for, or null.</summary>
     public DateTimeOffset? ScheduledFor { get; init; }
 
+    /// <summary>A continuation's parents (ids), only when one task is read and it has some.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<long>? After { get; init; }
+
     /// <summary>Only in an enqueue's answer, only when true: the key was held, so this is the earlier task and nothing was added.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Existing { get; init; }
@@ -63,6 +67,7 @@ internal sealed record TaskResponse(
         Schedule = task.Schedule,
         ScheduledFor = task.ScheduledFor,
         Existing = task.Existing,
+        After = task.After,
     };
 }
 

@@ -89,9 +89,53 @@ internal sealed class TaskRequestValidator(
             throw new TaskValidationException("key", $"key must be 1 to {TaskRequest.MaxKeyLength} characters with no control characters (got {key.Length}).");
         }
 
+        var after = CheckAfter(request);
         var runAt = request.RunAt is { } at && at > now ? at : now;
         var traceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null;
-        return (new NewTask(request.Type, queue, priority, payloadJson, maxAttempts, timeout, now, runAt, traceParent) { Key = request.Key }, payload);
+        return (new NewTask(request.Type, queue, priority, payloadJson, maxAttempts, timeout, now, runAt, traceParent)
+        {
+            Key = request.Key,
+            After = after,
+            AnyOutcome = request.AfterPolicy == AfterPolicy.AnyOutcome,
+        }, payload);
+    }
+
+    /// <summary>
+    /// The parents of a continuation, checked for their form: positive ids, no duplicates, at most
+    /// <see cref="TaskSystemOptions.MaxParents"/>. That they exist is checked by the store, in the insert's transaction.
+    /// </summary>
+    private long[]? CheckAfter(TaskRequest request)
+    {
+        if (request.AfterPolicy is { } policy && !Enum.IsDefined(policy))
+        {
+            throw new TaskValidationException("afterPolicy", $"afterPolicy must be allSucceeded or anyOutcome (got {policy}).");
+        }
+
+        if (request.After is not { Count: > 0 } after)
+        {
+            return null;
+        }
+
+        if (after.Count > _options.MaxParents)
+        {
+            throw new TaskValidationException("after", $"after names {after.Count} parents; at most {_options.MaxParents} are allowed (TaskSystem:MaxParents).");
+        }
+
+        var seen = new HashSet<long>();
+        foreach (var id in after)
+        {
+            if (id < 1)
+            {
+                throw new TaskValidationException("after", $"after must hold task ids, positive integers (got {id}).");
+            }
+
+            if (!seen.Add(id))
+            {
+                throw new TaskValidationException("after", $"after names task {id} twice.");
+            }
+        }
+
+        return [.. after];
     }
 
     /// <summary>The store's query for a page of <paramref name="query"/>: one more row than the page, to know if another follows.</summary>

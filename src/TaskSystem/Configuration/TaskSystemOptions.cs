@@ -137,6 +137,9 @@ public sealed class TaskSystemOptions
     /// start, replacing the definition of a schedule of the same name (see docs/schedules.md). Default none.
     /// </summary>
     public IDictionary<string, ScheduleOptions> Schedules { get; } = new Dictionary<string, ScheduleOptions>(StringComparer.Ordinal);
+
+    /// <summary>The most parents one continuation may name (<see cref="TaskRequest.After"/>). Default 100, at most 10,000.</summary>
+    public int MaxParents { get; set; } = 100;
 }
 
 /// <summary>One queue's settings on a node (<c>TaskSystem:Queues:{name}</c>).</summary>

@@ -30,6 +30,7 @@ internal sealed class TaskSystemOptionsValidator(IEnumerable<StoreProvider> prov
         Range(errors, "RetentionBatchSize", options.RetentionBatchSize, 1, 100_000);
         Range(errors, "MaxQueued", options.MaxQueued, 0, int.MaxValue);
         Range(errors, "MaxBatchSize", options.MaxBatchSize, 1, 100_000);
+        Range(errors, "MaxParents", options.MaxParents, 1, 10_000);
         if (string.IsNullOrWhiteSpace(options.NodeName) || options.NodeName.Length > 200)
         {
             errors.Add($"TaskSystem:NodeName must be 1 to 200 characters (got '{options.NodeName}').");

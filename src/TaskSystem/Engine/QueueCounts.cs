@@ -11,7 +11,7 @@ namespace TaskSystem.Engine;
 /// </summary>
 internal sealed class QueueCounts(int maxQueued)
 {
-    private static readonly TaskState[] UnfinishedStates = [TaskState.Queued, TaskState.Scheduled, TaskState.Running];
+    private static readonly TaskState[] UnfinishedStates = [TaskState.Awaiting, TaskState.Queued, TaskState.Scheduled, TaskState.Running];
     private IReadOnlyList<QueueStateCount> _counts = [];
     private IReadOnlyList<string> _drainedQueues = [];
     private long _waiting;
@@ -24,7 +24,7 @@ internal sealed class QueueCounts(int maxQueued)
     /// <summary>Tasks this node committed since the last refresh; read before counting, passed to <see cref="Update"/>.</summary>
     public long CommittedSinceRefresh => Interlocked.Read(ref _committedSinceRefresh);
 
-    /// <summary>Waiting tasks (queued and scheduled) as this node believes.</summary>
+    /// <summary>Waiting tasks (awaiting, queued and scheduled) as this node believes.</summary>
     public long Waiting => Interlocked.Read(ref _waiting) + CommittedSinceRefresh + Interlocked.Read(ref _inFlight);
 
     /// <summary>Reserves room for <paramref name="count"/> new tasks; false (nothing reserved) when that would pass the cap.</summary>
@@ -76,7 +76,7 @@ internal sealed class QueueCounts(int maxQueued)
         var queues = counts.Select(c => c.Queue).ToHashSet(StringComparer.Ordinal);
         Volatile.Write(ref _drainedQueues, [.. previous.Select(c => c.Queue).Where(q => !queues.Contains(q)).Distinct(StringComparer.Ordinal)]);
         Volatile.Write(ref _counts, counts);
-        Interlocked.Exchange(ref _waiting, counts.Where(c => c.State is TaskState.Queued or TaskState.Scheduled).Sum(c => c.Count));
+        Interlocked.Exchange(ref _waiting, counts.Where(c => c.State is TaskState.Awaiting or TaskState.Queued or TaskState.Scheduled).Sum(c => c.Count));
         if (LimitEnabled)
         {
             Interlocked.Add(ref _committedSinceRefresh, -committedBefore);

@@ -7,7 +7,7 @@ namespace TaskSystem.Engine;
 /// <summary>What a bulk action does to each task; each keeps its single-task rule.</summary>
 internal enum BulkAction
 {
-    /// <summary>Stop: a queued or scheduled task is cancelled, a running one gets a stop request; finished ones are left.</summary>
+    /// <summary>Stop: an awaiting, queued or scheduled task is cancelled, a running one gets a stop request; finished ones are left.</summary>
     Stop,
 
     /// <summary>Retry: a failed or cancelled task goes back to the queue with a fresh set of attempts; others are left.</summary>
@@ -92,7 +92,7 @@ internal sealed class TaskBulkActions(ITaskStore store, TaskStopper stopper, Run
 
     private static TaskState[] Eligible(BulkAction action) => action switch
     {
-        BulkAction.Stop => [TaskState.Queued, TaskState.Scheduled, TaskState.Running],
+        BulkAction.Stop => [TaskState.Awaiting, TaskState.Queued, TaskState.Scheduled, TaskState.Running],
         BulkAction.Retry => [TaskState.Failed, TaskState.Cancelled],
         _ => [TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled],
     };

@@ -36,6 +36,8 @@ internal sealed class TaskEngine(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Continuations a write of this node released (recovery included) wake this node's dispatcher and long polls.
+        store.TasksReleased = signals.OnTasksAvailable;
         await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
         await ClaimNodeNameAsync(cancellationToken).ConfigureAwait(false);
         await maintenance.RecoverAsync(store.Capabilities.SingleProcess, cancellationToken).ConfigureAwait(false);

@@ -75,6 +75,7 @@ internal sealed class TaskExecutor(
             var context = new TaskContext(task.Id, task.Type, task.Queue, task.Attempt, task.MaxAttempts, task.PayloadJson, task.Node ?? "", scope.ServiceProvider, json)
             {
                 ProgressSink = progress,
+                ParentSource = cancellationToken => ParentResultsAsync(task.Id, cancellationToken),
             };
             var result = await handler.HandleAsync(context, execution.Token).ConfigureAwait(false);
 
@@ -100,6 +101,13 @@ internal sealed class TaskExecutor(
                 Log.ScopeDisposeFailed(logger, task.Id, exception);
             }
         }
+    }
+
+    /// <summary>A continuation's parents as its handler sees them (<see cref="TaskContext.ParentResultsAsync"/>).</summary>
+    private async Task<IReadOnlyList<TaskParentResult>> ParentResultsAsync(long id, CancellationToken cancellationToken)
+    {
+        var parents = await store.TaskParentsListAsync(id, cancellationToken).ConfigureAwait(false);
+        return [.. parents.Select(p => new TaskParentResult(p.Id, p.Type, p.State, p.ResultJson is null ? null : JsonLimits.Parse(p.ResultJson), p.Error))];
     }
 
     /// <summary>

@@ -95,6 +95,18 @@ public sealed class TaskContext
         return ProgressSink?.ReportAsync(percent, Cut(message)) ?? ValueTask.CompletedTask;
     }
 
+    /// <summary>Reads the parents' outcomes of a continuation: the engine's store read; a test's own list.</summary>
+    internal Func<CancellationToken, Task<IReadOnlyList<TaskParentResult>>>? ParentSource { get; init; }
+
+    /// <summary>
+    /// The parents of this task (<see cref="TaskRequest.After"/>), lowest id first, with their state and result, read
+    /// from the store when called (each call reads again). When the continuation runs, every parent has succeeded, or,
+    /// with <see cref="AfterPolicy.AnyOutcome"/>, finished. Empty for a task without parents; a parent deleted by
+    /// retention since is left out.
+    /// </summary>
+    public Task<IReadOnlyList<TaskParentResult>> ParentResultsAsync(CancellationToken cancellationToken = default) =>
+        ParentSource?.Invoke(cancellationToken) ?? Task.FromResult<IReadOnlyList<TaskParentResult>>([]);
+
     /// <summary>A message cut to the longest kept, never between the two halves of a surrogate pair.</summary>
     internal static string? Cut(string? message)
     {

@@ -12,8 +12,17 @@ internal sealed record NewTask(
     DateTimeOffset RunAt,
     string? TraceParent = null)
 {
-    /// <summary>Scheduled when it must wait for a future time, else queued.</summary>
-    public TaskState InitialState => RunAt > CreatedAt ? TaskState.Scheduled : TaskState.Queued;
+    /// <summary>Awaiting when it has parents, scheduled when it must wait for a future time, else queued.</summary>
+    public TaskState InitialState => After is { Length: > 0 } ? TaskState.Awaiting : RunAt > CreatedAt ? TaskState.Scheduled : TaskState.Queued;
+
+    /// <summary>
+    /// The parents of a continuation (ids of existing tasks, distinct), or null. The insert links them in its own
+    /// transaction and settles the task at once if they have already finished (see <see cref="ITaskStore.TasksInsertAsync"/>).
+    /// </summary>
+    public long[]? After { get; init; }
+
+    /// <summary>The continuation runs once its parents finish, whatever their outcome (<see cref="AfterPolicy.AnyOutcome"/>).</summary>
+    public bool AnyOutcome { get; init; }
 
     /// <summary>
     /// The idempotency key: unique per store among the tasks it keeps. An insert whose key a kept task already holds

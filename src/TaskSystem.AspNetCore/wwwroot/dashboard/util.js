@@ -1,7 +1,7 @@
 // Small helpers shared by the views: DOM building (text nodes only, never HTML strings: payloads and errors are
 // user data), formatting, and a refresher that coalesces bursts of change events into few requests.
 
-export const STATES = ['queued', 'scheduled', 'running', 'succeeded', 'failed', 'cancelled'];
+export const STATES = ['awaiting', 'queued', 'scheduled', 'running', 'succeeded', 'failed', 'cancelled'];
 export const FINAL_STATES = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Builds an element: h('a', { href: '#/', class: 'x', onclick: fn }, 'text', child, [more]). */

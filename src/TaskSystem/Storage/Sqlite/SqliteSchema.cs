@@ -148,6 +148,22 @@ internal static class SqliteSchema
             paused_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+
+        // 8: continuations (SqliteTaskStore.Continuations.cs): a task's parents, one row per link, with the policy of the
+        // link. Looked up by parent when a task finishes (its awaiting children are settled in that transaction), by
+        // child when a child is settled or reads its parents' results. They go when their child goes.
+        """
+        CREATE TABLE task_parents (
+            child_id INTEGER NOT NULL,
+            parent_id INTEGER NOT NULL,
+            any_outcome INTEGER NOT NULL,
+            PRIMARY KEY (child_id, parent_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX task_parents_parent ON task_parents (parent_id, child_id);
+        CREATE TRIGGER task_parents_deleted AFTER DELETE ON tasks BEGIN
+            DELETE FROM task_parents WHERE child_id = old.id;
+        END;
+        """,
     ];
 
 

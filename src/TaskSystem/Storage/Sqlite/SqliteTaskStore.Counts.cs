@@ -13,7 +13,7 @@ namespace TaskSystem.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteTaskStore
 {
-    private const string Unfinished = "state IN ('queued', 'scheduled', 'running')";
+    private const string Unfinished = "state IN ('awaiting', 'queued', 'scheduled', 'running')";
 
     /// <summary>Per state: unfinished ones from the index, finished ones from the counters, in one statement (one snapshot).</summary>
     internal const string CountByStateSql = $"""

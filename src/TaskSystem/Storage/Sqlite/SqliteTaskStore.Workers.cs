@@ -98,7 +98,7 @@ internal sealed partial class SqliteTaskStore
         }, cancellationToken, singleStatement: true, durable: true);
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueExternalAsync(TasksRescueExternalParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<RescuedTask>>(context =>
+        WriteSettlingAsync<IReadOnlyList<RescuedTask>>(context =>
         {
             var rescued = new List<RescuedTask>();
             using var reader = context.Command($"""
@@ -123,6 +123,6 @@ internal sealed partial class SqliteTaskStore
                 rescued.Add(new RescuedTask(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), ParseState(reader.GetString(2))));
             }
 
-            return rescued;
-        }, cancellationToken, singleStatement: true);
+            return (rescued, rescued.Where(r => r.NewState.IsFinal()).Select(r => r.Id));
+        }, parameters.Now, cancellationToken);
 }

@@ -10,7 +10,7 @@ namespace TaskSystem.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteTaskStore : ITaskStore
 {
-    private const string Ready = "state IN ('queued', 'scheduled')";
+    private const string Ready = "state IN ('queued', 'scheduled', 'awaiting')";
     private const string Fence = "id = $id AND state = 'running' AND node = $node AND claim_id = $claim";
 
     private readonly string _databasePath;
@@ -131,17 +131,33 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     /// One writer, so no race: a keyed (or schedule tick) insert that finds the key held adds nothing (the unique
     /// index refuses it) and reads the holder, which is returned with <see cref="TaskRecord.Existing"/> set.
     /// </summary>
-    public Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<TaskRecord>>(context =>
+    public async Task<IReadOnlyList<TaskRecord>> TasksInsertAsync(TasksInsertParams parameters, CancellationToken cancellationToken)
+    {
+        var tasks = parameters.Tasks;
+        var continuations = tasks.Any(t => t.After is { Length: > 0 });
+        var released = 0;
+        var inserted = await WriteAsync<IReadOnlyList<TaskRecord>>(context =>
         {
-            var inserted = new TaskRecord[parameters.Tasks.Count];
+            for (var i = 0; continuations && i < tasks.Count; i++)
+            {
+                CheckParents(context, tasks[i], i, tasks.Count);
+            }
+
+            var inserted = new TaskRecord[tasks.Count];
             for (var i = 0; i < inserted.Length; i++)
             {
-                inserted[i] = InsertTask(context, parameters.Tasks[i]);
+                inserted[i] = InsertTask(context, tasks[i]);
+                if (!inserted[i].Existing && tasks[i].After is { Length: > 0 })
+                {
+                    inserted[i] = LinkParents(context, inserted[i], tasks[i], ref released);
+                }
             }
 
             return inserted;
-        }, cancellationToken, singleStatement: parameters.Tasks.Count == 1, durable: true, grows: true);
+        }, cancellationToken, singleStatement: tasks.Count == 1 && !continuations, durable: true, grows: true).ConfigureAwait(false);
+        Released(released);
+        return inserted;
+    }
 
     /// <summary>Inserts one task in the writer's transaction; a taken key or tick returns its holder instead.</summary>
     private static TaskRecord InsertTask(SqliteWriteContext context, NewTask task)
@@ -389,7 +405,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     }
 
     public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<bool>>(context =>
+        WriteSettlingAsync<IReadOnlyList<bool>>(context =>
         {
             var applied = new bool[parameters.Completions.Count];
             for (var i = 0; i < applied.Length; i++)
@@ -407,9 +423,10 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 }
             }
 
-            CountCompleted(context, parameters.Completions.Where((_, i) => applied[i]).Select(c => c.Id));
-            return applied;
-        }, cancellationToken, singleStatement: false, durable: parameters.Durable);
+            var finished = parameters.Completions.Where((_, i) => applied[i]).Select(c => c.Id).ToList();
+            CountCompleted(context, finished);
+            return (applied, finished);
+        }, parameters.Completions.Count == 0 ? DateTimeOffset.UnixEpoch : parameters.Completions.Max(c => c.At), cancellationToken, durable: parameters.Durable);
 
     private static bool Complete(SqliteWriteContext context, TaskCompletion completion, CompletionKind kind, string? error) =>
         context.Command(CompletionSql(kind))
@@ -475,46 +492,51 @@ internal sealed partial class SqliteTaskStore : ITaskStore
     };
 
     public Task<TaskCancelResult> TaskCancelAsync(TaskCancelParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync(context =>
-        {
-            var cancelled = ReadSingleTask(context.Command($"""
+        WriteSettlingAsync(context => (Cancel(context, parameters), (IEnumerable<long>)[parameters.Id]), parameters.Now, cancellationToken, durable: true);
+
+    private static TaskCancelResult Cancel(SqliteWriteContext context, TaskCancelParams parameters)
+    {
+        var cancelled = ReadSingleTask(context.Command($"""
                 UPDATE tasks SET state = 'cancelled', finished_at = $now, error = 'stopped before it started'
                 WHERE id = $id AND {Ready}
                 RETURNING {Columns}
                 """).Bind("$id", parameters.Id).Bind("$now", Ms(parameters.Now)));
-            if (cancelled is not null)
-            {
-                var counts = new FinishedCounts();
-                counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
-                counts.Write(context);
-                return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
-            }
+        if (cancelled is not null)
+        {
+            var counts = new FinishedCounts();
+            counts.Entered(cancelled.Queue, cancelled.State.ToWire(), Ms(cancelled.FinishedAt ?? parameters.Now));
+            counts.Write(context);
+            return new TaskCancelResult(TaskCancelOutcome.Cancelled, cancelled);
+        }
 
-            var flagged = ReadSingleTask(context.Command($"""
+        var flagged = ReadSingleTask(context.Command($"""
                 UPDATE tasks SET stop_requested = 1 WHERE id = $id AND state = 'running'
                 RETURNING {Columns}
                 """).Bind("$id", parameters.Id));
-            if (flagged is not null)
-            {
-                return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
-            }
+        if (flagged is not null)
+        {
+            return new TaskCancelResult(TaskCancelOutcome.StopRequested, flagged);
+        }
 
-            var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
-            return task switch
-            {
-                null => new TaskCancelResult(TaskCancelOutcome.NotFound, null),
-                { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
-                _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
-            };
-        }, cancellationToken, durable: true);
+        var task = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
+        return task switch
+        {
+            null => new TaskCancelResult(TaskCancelOutcome.NotFound, null),
+            { State: TaskState.Cancelled } => new TaskCancelResult(TaskCancelOutcome.AlreadyCancelled, task),
+            _ => new TaskCancelResult(TaskCancelOutcome.AlreadyFinished, task),
+        };
+    }
 
-    public Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync(context =>
+    /// <summary>A task with parents goes back to awaiting and is settled against them as they are now, in the same transaction.</summary>
+    public async Task<TaskRetryResult> TaskRetryAsync(TaskRetryParams parameters, CancellationToken cancellationToken)
+    {
+        var released = 0;
+        var result = await WriteAsync(context =>
         {
             // The state it leaves, for the counters (this writer is the only one: nothing changes it in between).
             var before = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id));
             var queued = ReadSingleTask(context.Command($"""
-                UPDATE tasks SET state = 'queued', attempt = 0, run_at = $now, started_at = NULL, finished_at = NULL,
+                UPDATE tasks SET state = CASE WHEN EXISTS (SELECT 1 FROM task_parents WHERE child_id = $id) THEN 'awaiting' ELSE 'queued' END, attempt = 0, run_at = $now, started_at = NULL, finished_at = NULL,
                     result = NULL, error = NULL, stop_requested = 0, claim_id = NULL, lease_expires_at = NULL
                 WHERE id = $id AND state IN ('failed', 'cancelled')
                 RETURNING {Columns}
@@ -523,15 +545,24 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             {
                 var counts = new FinishedCounts();
                 counts.Left(before!.Queue, before.State.ToWire(), before.FinishedAt is { } finished ? Ms(finished) : null);
+                if (queued.State == TaskState.Awaiting)
+                {
+                    released += Settle(context, [queued.Id], Ms(parameters.Now), counts);
+                    queued = ReadSingleTask(context.Command($"SELECT {Columns} FROM tasks WHERE id = $id").Bind("$id", parameters.Id))!;
+                }
+
                 counts.Write(context);
                 return new TaskRetryResult(RetryOutcome.Queued, queued);
             }
 
             return new TaskRetryResult(before is null ? RetryOutcome.NotFound : RetryOutcome.NotRetryable, before);
-        }, cancellationToken, durable: true);
+        }, cancellationToken, durable: true).ConfigureAwait(false);
+        Released(released);
+        return result;
+    }
 
     public Task<IReadOnlyList<RescuedTask>> TasksRescueAsync(TasksRescueParams parameters, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<RescuedTask>>(context =>
+        WriteSettlingAsync<IReadOnlyList<RescuedTask>>(context =>
         {
             var rescued = new List<RescuedTask>();
             var counts = new FinishedCounts();
@@ -566,8 +597,8 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             }
 
             counts.Write(context);
-            return rescued;
-        }, cancellationToken);
+            return (rescued, rescued.Where(r => r.NewState.IsFinal()).Select(r => r.Id));
+        }, parameters.Now, cancellationToken);
 
     public Task<IReadOnlyList<long>> TasksStopRequestedAsync(TasksStopRequestedParams parameters, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<long>>(connection =>

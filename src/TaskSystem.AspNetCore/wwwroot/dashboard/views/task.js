@@ -134,6 +134,8 @@ function attempts(task) {
     rows.push([String(task.attempt), stateBadge('succeeded'), timeElement(task.finishedAt), '']);
   } else if (task.state === 'cancelled') {
     rows.push([task.attempt > 0 ? String(task.attempt) : '—', stateBadge('cancelled'), timeElement(task.finishedAt), task.error ?? '']);
+  } else if (task.state === 'awaiting') {
+    rows.push([String(task.attempt + 1), stateBadge('awaiting'), h('span', {}, 'after tasks ', (task.after ?? []).join(', ') || '—'), '']);
   } else if (task.state === 'queued' || task.state === 'scheduled') {
     rows.push([String(task.attempt + 1), stateBadge(task.state), h('span', {}, 'due ', timeElement(task.runAt)), '']);
   }
