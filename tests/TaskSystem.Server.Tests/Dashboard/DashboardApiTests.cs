@@ -11,7 +11,7 @@ namespace TaskSystem.Server.Tests.Dashboard;
 /// <summary>The dashboard's JSON, its event stream and its static files, through the real pipeline.</summary>
 public sealed class DashboardApiTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
-    private static readonly string[] States = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"];
+    private static readonly string[] States = ["awaiting", "queued", "scheduled", "running", "succeeded", "failed", "cancelled"];
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class MetricsTests
 
         try
         {
-            var expected = new Dictionary<string, long> { ["queued"] = 2, ["scheduled"] = 1, ["running"] = 2 };
+            var expected = new Dictionary<string, long> { ["awaiting"] = 0, ["queued"] = 2, ["scheduled"] = 1, ["running"] = 2 };
             await Eventually.Until(() => DepthOf(depth, queue).SequenceEqual(expected.OrderBy(p => p.Key)), because: "the depth gauge to show 2 queued, 1 scheduled, 2 running");
             busy.RecordObservableInstruments();
             total.RecordObservableInstruments();
@@ -77,7 +77,7 @@ public sealed class MetricsTests
         }
 
         await Eventually.Until(() => DepthOf(depth, queue).SequenceEqual(
-            new Dictionary<string, long> { ["queued"] = 0, ["running"] = 0, ["scheduled"] = 1 }.OrderBy(p => p.Key)), because: "the queue to drain in the gauge");
+            new Dictionary<string, long> { ["awaiting"] = 0, ["queued"] = 0, ["running"] = 0, ["scheduled"] = 1 }.OrderBy(p => p.Key)), because: "the queue to drain in the gauge");
     }
 
     [Fact]

@@ -91,8 +91,8 @@ public sealed class QueueLimitTests
         counts.Update([new QueueStateCount("a", TaskState.Scheduled, 2)], 0);
 
         Assert.Equal(
-            [new("a", TaskState.Queued, 0), new("a", TaskState.Scheduled, 2), new("a", TaskState.Running, 0),
-             new("b", TaskState.Queued, 0), new("b", TaskState.Scheduled, 0), new("b", TaskState.Running, 0)],
+            [new("a", TaskState.Awaiting, 0), new("a", TaskState.Queued, 0), new("a", TaskState.Scheduled, 2), new("a", TaskState.Running, 0),
+             new("b", TaskState.Awaiting, 0), new("b", TaskState.Queued, 0), new("b", TaskState.Scheduled, 0), new("b", TaskState.Running, 0)],
             counts.Observe().ToList());
         Assert.True(counts.TryReserve(1_000_000));
     }
