@@ -8,7 +8,7 @@ namespace TaskSystem.Client;
 /// <param name="Type">Its type: the handler that runs it.</param>
 /// <param name="Queue">Its queue.</param>
 /// <param name="Priority">Lower runs first.</param>
-/// <param name="State"><c>queued</c>, <c>scheduled</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>cancelled</c>.</param>
+/// <param name="State"><c>awaiting</c> (a continuation waiting for its parents), <c>queued</c>, <c>scheduled</c>, <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="Payload">The handler's input.</param>
 /// <param name="Attempt">The attempts started so far.</param>
 /// <param name="MaxAttempts">The attempts it may have.</param>
