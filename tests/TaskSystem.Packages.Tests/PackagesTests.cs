@@ -26,7 +26,8 @@ public sealed class PackagesTests : IDisposable
     public async Task Pack_ThenAnAppConsumesThePackagesFromALocalFolder_AndRuns()
     {
         var root = RepositoryRoot();
-        var feed = Path.Combine(_work, "feed");
+        // Named as docs/cli.md names it, so that its install command runs here as written.
+        var feed = Path.Combine(_work, "packages");
         var configuration = typeof(PackagesTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
 
         var pack = await RunAsync("dotnet", ["pack", Path.Combine(root, "TaskSystem.slnx"), "-c", configuration, "--no-build", "-o", feed]);
@@ -60,12 +61,13 @@ public sealed class PackagesTests : IDisposable
             Assert.Equal($"[{version}]", dependency.Attribute("version")?.Value);
         }
 
-        // The tool as a user installs it, from the folder alone (it carries its dependencies), then run.
-        var tools = Path.Combine(_work, "tools");
-        var install = await RunAsync("dotnet",
-            ["tool", "install", "TaskSystem.Cli", "--version", version, "--tool-path", tools, "--add-source", feed, "--ignore-failed-sources"]);
-        Assert.True(install.ExitCode == 0, install.Output);
-        var help = await RunAsync(Path.Combine(tools, "tasksystem"), ["--help"]);
+        // The tool as docs/cli.md installs it, from the folder alone (it carries its dependencies), its command as
+        // written; the "global" tools folder is this test's own.
+        var home = Path.Combine(_work, "home");
+        var installLine = (await File.ReadAllLinesAsync(Path.Combine(root, "docs", "cli.md"))).Single(line => line.StartsWith("dotnet tool install", StringComparison.Ordinal));
+        var install = await ProcessRunner.RunAsync("bash", ["-c", installLine], CommandTimeout, _work, new Dictionary<string, string?> { ["DOTNET_CLI_HOME"] = home });
+        Assert.True(install.ExitCode == 0, $"{installLine}\n{install.Output}");
+        var help = await RunAsync(Path.Combine(home, ".dotnet", "tools", "tasksystem"), ["--help"]);
         Assert.True(help.ExitCode == 0, help.Output);
         Assert.Contains("tasksystem [command] [options]", help.Output, StringComparison.Ordinal);
         using (var tool = ZipFile.OpenRead(Path.Combine(feed, $"TaskSystem.Cli.{version}.nupkg")))
@@ -76,7 +78,7 @@ public sealed class PackagesTests : IDisposable
         // The app as the README's quick start makes it: the folder is a package source, then "dotnet add package TaskSystem".
         var app = Path.Combine(_work, "app");
         var project = Path.Combine(app, "TaskSystem.Samples.Packages.csproj");
-        var packages = Path.Combine(_work, "packages");
+        var packages = Path.Combine(_work, "restored");
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         CopySample(Path.Combine(root, "samples", "TaskSystem.Samples.Packages"), app);
