@@ -7,8 +7,8 @@ using TaskSystem.Engine;
 namespace TaskSystem.Benchmarks.Workloads;
 
 /// <summary>
-/// Bulk actions by filter over many matching tasks (100k; 10k quick) on SQLite: how long a stop and a delete take, and
-/// what they do to single enqueues made at the same time (the batches must let them through).
+/// Bulk actions by filter over many matching tasks (100k; 10k quick) on SQLite and PostgreSQL: how long a stop and a
+/// delete take, and what they do to single enqueues made at the same time (the batches must let them through).
 /// </summary>
 internal sealed class BulkWorkload : IWorkload
 {
@@ -19,7 +19,16 @@ internal sealed class BulkWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var count = context.Options.Size(100_000, 10_000);
-        await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers: 4);
+        await RunOnAsync(context, TaskSystemNode.Sqlite(context.NewFolder(), workers: 4), "SQLite", "sqlite", count);
+        if (await context.PostgresAsync() is not null)
+        {
+            await RunOnAsync(context, TaskSystemNode.Postgres(PostgresServer.NewDatabase(), 4, "bench", b => b.UsePostgreSql()), "PostgreSQL", "postgres", count);
+        }
+    }
+
+    private static async Task RunOnAsync(BenchContext context, TaskSystemNode created, string store, string key, int count)
+    {
+        await using var node = created;
         await node.StartAsync();
         var later = DateTimeOffset.UtcNow.AddDays(1);
         for (var done = 0; done < count; done += 1000)
@@ -29,27 +38,27 @@ internal sealed class BulkWorkload : IWorkload
 
         var bulk = node.Host.Services.GetRequiredService<TaskBulkActions>();
         var idle = await EnqueueLatenciesAsync(node, Task.Delay(TimeSpan.FromSeconds(2)));
-        idle.Report(context.Report, "bulk", "single enqueue, store otherwise idle");
+        idle.Report(context.Report, "bulk", $"{store}: single enqueue, store otherwise idle");
 
         var watch = Stopwatch.StartNew();
         var stopping = bulk.ApplyAsync(BulkAction.Stop, new BulkFilter([TaskState.Scheduled], "bulk", null, null), CancellationToken.None);
         var during = await EnqueueLatenciesAsync(node, stopping);
         var stopped = await stopping;
         var stopTime = watch.Elapsed;
-        context.Report.Add("bulk", $"bulk stop by filter, {count} scheduled tasks", stopTime.TotalSeconds, "s");
-        context.Report.Add("bulk", "bulk stop throughput", stopped.Affected / stopTime.TotalSeconds, "tasks/s");
-        during.Report(context.Report, "bulk", "single enqueue during the bulk stop");
+        context.Report.Add("bulk", $"{store}: bulk stop by filter, {count} scheduled tasks", stopTime.TotalSeconds, "s");
+        context.Report.Add("bulk", $"{store}: bulk stop throughput", stopped.Affected / stopTime.TotalSeconds, "tasks/s");
+        during.Report(context.Report, "bulk", $"{store}: single enqueue during the bulk stop");
 
         watch.Restart();
         var deleting = bulk.ApplyAsync(BulkAction.Delete, new BulkFilter(null, "bulk", null, null), CancellationToken.None);
         var duringDelete = await EnqueueLatenciesAsync(node, deleting);
         var deleted = await deleting;
-        context.Report.Add("bulk", $"bulk delete by filter, {count} cancelled tasks", watch.Elapsed.TotalSeconds, "s");
-        context.Report.Add("bulk", "bulk delete throughput", deleted.Affected / watch.Elapsed.TotalSeconds, "tasks/s");
-        duringDelete.Report(context.Report, "bulk", "single enqueue during the bulk delete");
+        context.Report.Add("bulk", $"{store}: bulk delete by filter, {count} cancelled tasks", watch.Elapsed.TotalSeconds, "s");
+        context.Report.Add("bulk", $"{store}: bulk delete throughput", deleted.Affected / watch.Elapsed.TotalSeconds, "tasks/s");
+        duringDelete.Report(context.Report, "bulk", $"{store}: single enqueue during the bulk delete");
         if (idle.Percentile(99) > 0)
         {
-            context.Report.Ratio("bulk stop: enqueue p99 during / idle", during.Percentile(99) / idle.Percentile(99), "how much a bulk stop slows a concurrent enqueue");
+            context.Report.Ratio($"bulk-stop-enqueue-p99-{key}", during.Percentile(99) / idle.Percentile(99), $"{store}: enqueue p99 during a bulk stop ÷ idle");
         }
     }
 
