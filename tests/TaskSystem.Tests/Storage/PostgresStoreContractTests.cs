@@ -127,29 +127,21 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     [Fact]
     public async Task Inserts_WakeOtherNodes_ButNotTheInsertingOne()
     {
-        var listener = OpenExtra("listener");
-        var signals = new RecordingSignals();
-        using var stop = new CancellationTokenSource();
-        var listening = ((ITaskNotifier)listener).ListenAsync(signals, stop.Token);
-        await Eventually.Until(() => signals.Ready > 0, because: "the listener wakes its dispatcher once it listens");
+        await using var listener = await ListenAsync("listener");
+        var signals = listener.Signals;
         var before = signals.Ready;
 
         await OpenExtra("listener").TasksInsertAsync(new TasksInsertParams([Task()]), CancellationToken.None);
         await InsertAsync(Task());
 
         await Eventually.Until(() => signals.Ready == before + 1, because: "one wake-up, from the other node's insert");
-        await stop.CancelAsync();
-        await listening;
     }
 
     [Fact]
     public async Task QueueResume_WakesOtherNodes_InItsCommit_AndAPauseOrARepeatedResumeDoesNot()
     {
-        var listener = OpenExtra("listener");
-        var signals = new RecordingSignals();
-        using var stop = new CancellationTokenSource();
-        var listening = ((ITaskNotifier)listener).ListenAsync(signals, stop.Token);
-        await Eventually.Until(() => signals.Ready > 0, because: "the listener wakes its dispatcher once it listens");
+        await using var listener = await ListenAsync("listener");
+        var signals = listener.Signals;
         var before = signals.Ready;
 
         await Store.QueuePauseSetAsync(new QueuePauseSetParams("mail", Paused: true, T0), CancellationToken.None);
@@ -159,17 +151,14 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
         // The insert's signal comes after the resume's: once it is in, both were, and nothing else was.
         await Eventually.Until(() => signals.Ready == before + 2, because: "one wake-up for the resume, one for the insert");
-        await stop.CancelAsync();
-        await listening;
         Assert.Equal(before + 2, signals.Ready);
     }
 
     [Fact]
     public async Task ScheduleChanges_TellOtherNodes_InTheirCommit_AndAFiredTickDoesNot()
     {
-        var signals = new RecordingSignals();
-        using var stop = new CancellationTokenSource();
-        var listening = ((ITaskNotifier)OpenExtra("listener")).ListenAsync(signals, stop.Token);
+        await using var listener = await ListenAsync("listener");
+        var signals = listener.Signals;
         await Eventually.Until(() => signals.SchedulesChanged > 0, because: "the listener has the scheduler read the schedules once it listens");
         var before = signals.SchedulesChanged;
         var ready = signals.Ready;
@@ -187,38 +176,26 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         // Signals arrive in commit order: once the queue's wake-up is in, every schedule signal before it is too.
         await Eventually.Until(() => signals.Ready > ready, because: "the queue resume after the schedule changes was announced");
         Assert.Equal(before + 4, signals.SchedulesChanged);
-        await stop.CancelAsync();
-        await listening;
     }
 
     [Fact]
     public async Task StopSignal_ReachesOnlyTheOwningNode()
     {
-        var owner = new RecordingSignals();
-        var bystander = new RecordingSignals();
-        using var stop = new CancellationTokenSource();
-        var listening = new[]
-        {
-            ((ITaskNotifier)OpenExtra("owner")).ListenAsync(owner, stop.Token),
-            ((ITaskNotifier)OpenExtra("bystander")).ListenAsync(bystander, stop.Token),
-        };
-        await Eventually.Until(() => owner.Ready > 0 && bystander.Ready > 0);
+        await using var ownerNode = await ListenAsync("owner");
+        await using var bystanderNode = await ListenAsync("bystander");
+        var (owner, bystander) = (ownerNode.Signals, bystanderNode.Signals);
 
         await ((ITaskNotifier)Store).NotifyStopAsync(42, "owner", CancellationToken.None);
 
         await Eventually.Until(() => owner.Stops.Contains(42));
         Assert.Empty(bystander.Stops);
-        await stop.CancelAsync();
-        await System.Threading.Tasks.Task.WhenAll(listening);
     }
 
     [Fact]
     public async Task TaskWithAStopRequest_LeavingRunning_TellsEveryNode_ByCompletionOrRescue()
     {
-        var waiting = new RecordingSignals();
-        using var stop = new CancellationTokenSource();
-        var listening = ((ITaskNotifier)OpenExtra("waiting")).ListenAsync(waiting, stop.Token);
-        await Eventually.Until(() => waiting.Ready > 0);
+        await using var waitingNode = await ListenAsync("waiting");
+        var waiting = waitingNode.Signals;
         var ids = (await InsertAsync(Task(), Task(), Task())).Select(t => t.Id).ToArray();
         await ClaimAsync(limit: 2, node: "owner");
         await ClaimAsync(limit: 1, node: "dead", claim: 2);
@@ -231,8 +208,28 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
         await Eventually.Until(() => waiting.Stopped.Count == 2, because: "the two stopped tasks were announced");
         Assert.Equal([ids[0], ids[2]], waiting.Stopped.Order());
-        await stop.CancelAsync();
-        await listening;
+    }
+
+    /// <summary>Another node's store listening for signals, once it listens (it wakes its dispatcher then); stops listening when disposed.</summary>
+    private async Task<Listening> ListenAsync(string node)
+    {
+        var signals = new RecordingSignals();
+        var stop = new CancellationTokenSource();
+        var listening = ((ITaskNotifier)OpenExtra(node)).ListenAsync(signals, stop.Token);
+        await Eventually.Until(() => signals.Ready > 0, because: $"{node} wakes its dispatcher once it listens");
+        return new Listening(signals, stop, listening);
+    }
+
+    private sealed class Listening(RecordingSignals signals, CancellationTokenSource stop, System.Threading.Tasks.Task listening) : IAsyncDisposable
+    {
+        public RecordingSignals Signals => signals;
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await listening;
+            stop.Dispose();
+        }
     }
 
     private sealed class RecordingSignals : ITaskSignalHandler
