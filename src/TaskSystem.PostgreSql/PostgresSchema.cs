@@ -152,6 +152,71 @@ internal static class PostgresSchema
         CREATE TRIGGER tasksystem_task_parents_deleted AFTER DELETE ON tasksystem_tasks
             REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION tasksystem_task_parents_deleted();
         """,
+
+        // 8: the settling of continuations as one server-side call (PostgresTaskStore.Continuations.cs), so that a
+        // finishing write and its settling travel in one round trip. Each statement of a VOLATILE function takes its
+        // own snapshot under READ COMMITTED, as separate statements from the client did: children are locked first,
+        // then their parents are read as committed after those locks were granted.
+        """
+        CREATE FUNCTION tasksystem_settle(parent_ids bigint[], child_ids bigint[], at_time timestamptz, notify_channel text, notify_node text)
+        RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            parents bigint[] := parent_ids;
+            children bigint[] := child_ids;
+            released integer := 0;
+            queued boolean := false;
+            locked bigint[];
+            cancelled bigint[];
+        BEGIN
+            LOOP
+                IF cardinality(parents) > 0 THEN
+                    -- In id order, so that two writers never lock shared children in opposite orders.
+                    SELECT array_agg(k.id) INTO locked FROM (
+                        SELECT id FROM tasksystem_tasks
+                        WHERE id IN (SELECT child_id FROM tasksystem_task_parents WHERE parent_id = ANY(parents)) AND state = 'awaiting'
+                        ORDER BY id
+                        FOR UPDATE) AS k;
+                    children := children || COALESCE(locked, '{}');
+                END IF;
+                EXIT WHEN cardinality(children) = 0;
+
+                -- All-succeeded children with a parent that failed or was cancelled: cancelled, naming the lowest such parent.
+                WITH blocked AS (
+                    SELECT DISTINCT ON (l.child_id) l.child_id, p.id AS parent, p.state AS parent_state
+                    FROM tasksystem_task_parents AS l JOIN tasksystem_tasks AS p ON p.id = l.parent_id
+                    WHERE l.child_id = ANY(children) AND NOT l.any_outcome AND p.state IN ('failed', 'cancelled')
+                    ORDER BY l.child_id, p.id),
+                done AS (
+                    UPDATE tasksystem_tasks AS t SET state = 'cancelled', finished_at = at_time,
+                        error = 'parent task ' || b.parent || CASE b.parent_state WHEN 'failed' THEN ' failed' ELSE ' was cancelled' END
+                    FROM blocked AS b
+                    WHERE t.id = b.child_id AND t.state = 'awaiting'
+                    RETURNING t.id)
+                SELECT array_agg(id) INTO cancelled FROM done;
+
+                -- Children no parent holds back any more: queued (or scheduled).
+                WITH done AS (
+                    UPDATE tasksystem_tasks AS t SET state = CASE WHEN t.run_at > at_time THEN 'scheduled' ELSE 'queued' END
+                    WHERE t.id = ANY(children) AND t.state = 'awaiting'
+                      AND NOT EXISTS (
+                        SELECT 1 FROM tasksystem_task_parents AS l JOIN tasksystem_tasks AS p ON p.id = l.parent_id
+                        WHERE l.child_id = t.id
+                          AND (p.state NOT IN ('succeeded', 'failed', 'cancelled') OR (NOT l.any_outcome AND p.state <> 'succeeded')))
+                    RETURNING t.state)
+                SELECT released + count(*), queued OR COALESCE(bool_or(state = 'queued'), false) INTO released, queued FROM done;
+
+                -- The cancelled children's own children are settled next (a cancel cascades).
+                parents := COALESCE(cancelled, '{}');
+                children := '{}';
+            END LOOP;
+
+            IF queued THEN
+                PERFORM pg_notify(notify_channel, notify_node);
+            END IF;
+
+            RETURN released;
+        END $$;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -18,40 +18,11 @@ namespace TaskSystem.PostgreSql;
 /// </remarks>
 internal sealed partial class PostgresTaskStore
 {
-    /// <summary>The awaiting children of <c>@parents</c>, locked (in id order, so two writers never lock them in opposite orders).</summary>
-    private const string LockChildrenSql = """
-        SELECT id FROM tasksystem_tasks
-        WHERE id IN (SELECT child_id FROM tasksystem_task_parents WHERE parent_id = ANY(@parents)) AND state = 'awaiting'
-        ORDER BY id
-        FOR UPDATE
-        """;
-
-    /// <summary>All-succeeded children with a parent that failed or was cancelled: cancelled, naming the lowest such parent.</summary>
-    private const string CancelChildrenSql = """
-        WITH blocked AS (
-            SELECT DISTINCT ON (l.child_id) l.child_id, p.id AS parent, p.state AS parent_state
-            FROM tasksystem_task_parents AS l JOIN tasksystem_tasks AS p ON p.id = l.parent_id
-            WHERE l.child_id = ANY(@children) AND NOT l.any_outcome AND p.state IN ('failed', 'cancelled')
-            ORDER BY l.child_id, p.id)
-        UPDATE tasksystem_tasks AS t SET state = 'cancelled', finished_at = @now,
-            error = 'parent task ' || b.parent || CASE b.parent_state WHEN 'failed' THEN ' failed' ELSE ' was cancelled' END
-        FROM blocked AS b
-        WHERE t.id = b.child_id AND t.state = 'awaiting'
-        RETURNING t.id
-        """;
-
-    /// <summary>Children no parent holds back any more: queued (or scheduled), with the "tasks are ready" signal in the same commit.</summary>
-    private const string ReleaseChildrenSql = """
-        WITH released AS (
-            UPDATE tasksystem_tasks AS t SET state = CASE WHEN t.run_at > @now THEN 'scheduled' ELSE 'queued' END
-            WHERE t.id = ANY(@children) AND t.state = 'awaiting'
-              AND NOT EXISTS (
-                SELECT 1 FROM tasksystem_task_parents AS l JOIN tasksystem_tasks AS p ON p.id = l.parent_id
-                WHERE l.child_id = t.id
-                  AND (p.state NOT IN ('succeeded', 'failed', 'cancelled') OR (NOT l.any_outcome AND p.state <> 'succeeded')))
-            RETURNING t.id, t.state)
-        SELECT id, CASE WHEN state = 'queued' THEN pg_notify(@channel, @node)::text END FROM released
-        """;
+    /// <summary>
+    /// Settles the awaiting children of <c>@parents</c> and the given <c>@children</c> (migration 8's function: lock,
+    /// cancel, release, cascade), returning how many were released, with the "tasks are ready" signal in the same commit.
+    /// </summary>
+    internal const string SettleSql = "SELECT tasksystem_settle(@parents, @children, @now, @channel, @node)";
 
     public Action? TasksReleased { get; set; }
 
@@ -146,53 +117,23 @@ internal sealed partial class PostgresTaskStore
     /// <summary>
     /// Settles, inside the caller's transaction, the awaiting children of <paramref name="parents"/> (tasks this write
     /// may have finished) and the given <paramref name="children"/>; then the children of those it cancelled, and so
-    /// on. Returns how many became queued or scheduled.
+    /// on, in one round trip. Returns how many became queued or scheduled.
     /// </summary>
     private async Task<int> SettleAsync(NpgsqlConnection connection, long[] parents, long[] children, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var released = 0;
-        while (true)
-        {
-            if (parents.Length > 0)
-            {
-                await using var lockChildren = new NpgsqlCommand(LockChildrenSql, connection).Bind("parents", parents);
-                children = [.. children, .. await ReadIdsAsync(lockChildren, cancellationToken).ConfigureAwait(false)];
-            }
+        await using var settle = new NpgsqlCommand(SettleSql, connection);
+        AddSettleParameters(settle.Parameters, parents, children, now);
+        return (int)(await settle.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
 
-            if (children.Length == 0)
-            {
-                return released;
-            }
-
-            await using var batch = new NpgsqlBatch(connection);
-            var cancel = new NpgsqlBatchCommand(CancelChildrenSql);
-            cancel.Parameters.Add(new NpgsqlParameter<long[]>("children", children));
-            cancel.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(now)));
-            var release = new NpgsqlBatchCommand(ReleaseChildrenSql);
-            release.Parameters.Add(new NpgsqlParameter<long[]>("children", children));
-            release.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(now)));
-            release.Parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
-            release.Parameters.Add(new NpgsqlParameter<string>("node", _node));
-            batch.BatchCommands.Add(cancel);
-            batch.BatchCommands.Add(release);
-            var cancelled = new List<long>();
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    cancelled.Add(reader.GetInt64(0));
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    released++;
-                }
-            }
-
-            parents = [.. cancelled];
-            children = [];
-        }
+    /// <summary>The parameters of <see cref="SettleSql"/>.</summary>
+    private void AddSettleParameters(NpgsqlParameterCollection parameters, long[] parents, long[] children, DateTimeOffset now)
+    {
+        parameters.Add(new NpgsqlParameter<long[]>("parents", parents));
+        parameters.Add(new NpgsqlParameter<long[]>("children", children));
+        parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", Utc(now)));
+        parameters.Add(new NpgsqlParameter<string>("channel", PostgresChannels.TasksReady));
+        parameters.Add(new NpgsqlParameter<string>("node", _node));
     }
 
     /// <summary>

@@ -188,32 +188,53 @@ internal sealed partial class PostgresTaskStore
         }
     }
 
+    /// <summary>
+    /// The outcomes and the settling of their tasks' children in one batch: one round trip and one implicit
+    /// transaction (the batch's single sync), each statement with its own snapshot. The settling is given every task
+    /// of the batch, applied or fenced: it only acts on children whose parents have all finished, so a fenced task's
+    /// children are left as they are.
+    /// </summary>
     public Task<IReadOnlyList<bool>> TasksCompleteAsync(TasksCompleteParams parameters, CancellationToken cancellationToken) =>
-        WriteSettlingAsync<IReadOnlyList<bool>>(async (connection, token) =>
+        _database.WriteAsync<IReadOnlyList<bool>>(async (connection, token) =>
         {
             var completions = parameters.Completions;
-            await using var command = new NpgsqlCommand(CompleteSql, connection)
-                .Bind("id", completions.Select(c => c.Id).ToArray())
-                .Bind("node", completions.Select(c => c.Node).ToArray())
-                .Bind("claim", completions.Select(c => c.ClaimId).ToArray())
-                .Bind("kind", completions.Select(c => KindName(c.Kind)).ToArray())
-                .Bind("at", completions.Select(c => Utc(c.At)).ToArray())
-                .Bind("at_ms", completions.Select(c => Ms(c.At)).ToArray())
-                .Bind("result", completions.Select(c => c.ResultJson).ToArray())
-                .Bind("error", completions.Select(c => Text(c.Error)).ToArray())
-                .Bind("run_at", completions.Select(c => c.RunAt is { } runAt ? Utc(runAt) : (DateTimeOffset?)null).ToArray())
-                .Bind("stack_trace", completions.Select(c => Text(c.StackTrace)).ToArray());
+            var ids = completions.Select(c => c.Id).ToArray();
+            await using var batch = new NpgsqlBatch(connection);
+            var complete = new NpgsqlBatchCommand(CompleteSql);
+            complete.Parameters.Add(new NpgsqlParameter<long[]>("id", ids));
+            complete.Parameters.Add(new NpgsqlParameter<string[]>("node", [.. completions.Select(c => c.Node)]));
+            complete.Parameters.Add(new NpgsqlParameter<long[]>("claim", [.. completions.Select(c => c.ClaimId)]));
+            complete.Parameters.Add(new NpgsqlParameter<string[]>("kind", [.. completions.Select(c => KindName(c.Kind))]));
+            complete.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("at", [.. completions.Select(c => Utc(c.At))]));
+            complete.Parameters.Add(new NpgsqlParameter<long[]>("at_ms", [.. completions.Select(c => Ms(c.At))]));
+            complete.Parameters.Add(new NpgsqlParameter<string?[]>("result", [.. completions.Select(c => c.ResultJson)]));
+            complete.Parameters.Add(new NpgsqlParameter<string?[]>("error", [.. completions.Select(c => Text(c.Error))]));
+            complete.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("run_at", [.. completions.Select(c => c.RunAt is { } runAt ? Utc(runAt) : (DateTimeOffset?)null)]));
+            complete.Parameters.Add(new NpgsqlParameter<string?[]>("stack_trace", [.. completions.Select(c => Text(c.StackTrace))]));
+            var settle = new NpgsqlBatchCommand(SettleSql);
+            AddSettleParameters(settle.Parameters, ids, [], completions.Count == 0 ? DateTimeOffset.UnixEpoch : completions.Max(c => c.At));
+            batch.BatchCommands.Add(complete);
+            batch.BatchCommands.Add(settle);
+
             var applied = new HashSet<long>();
-            await using (var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false))
+            var released = 0;
+            await using (var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
                     applied.Add(reader.GetInt64(0));
                 }
+
+                await reader.NextResultAsync(token).ConfigureAwait(false);
+                if (await reader.ReadAsync(token).ConfigureAwait(false))
+                {
+                    released = reader.GetInt32(0);
+                }
             }
 
-            return ([.. completions.Select(c => applied.Contains(c.Id))], [.. applied]);
-        }, parameters.Completions.Count == 0 ? DateTimeOffset.UnixEpoch : parameters.Completions.Max(c => c.At), cancellationToken);
+            Released(released);
+            return [.. completions.Select(c => applied.Contains(c.Id))];
+        }, onUncertain: null, cancellationToken);
 
     private static string KindName(CompletionKind kind) => kind switch
     {

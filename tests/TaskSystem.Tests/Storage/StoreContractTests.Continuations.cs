@@ -177,4 +177,48 @@ public abstract partial class StoreContractTests
         Assert.Empty(await Store.TaskParentsListAsync(child.Id, CancellationToken.None));
         Assert.Equal([TaskState.Awaiting], (await Store.TasksListAsync(new TasksListParams([TaskState.Awaiting], null, null, null, 10), CancellationToken.None)).Select(t => t.State).DefaultIfEmpty(TaskState.Awaiting).Distinct());
     }
+
+    [Fact]
+    public async Task TasksComplete_TwoParentsFinishingAtOnceOnTwoWriters_ReleaseTheirSharedChild()
+    {
+        var other = await SecondWriterAsync();
+        await other.MigrateAsync(CancellationToken.None);
+        for (var round = 0; round < 20; round++)
+        {
+            var parents = await InsertAsync(Task(), Task());
+            var child = (await InsertAsync(Child(parents[0].Id, parents[1].Id)))[0];
+            var claim = 100 + round;
+            Assert.Equal(parents.Select(p => p.Id), (await ClaimAsync(2, claim: claim)).Select(t => t.Id).Order());
+
+            var written = await System.Threading.Tasks.Task.WhenAll(
+                Store.TasksCompleteAsync(new TasksCompleteParams([new TaskCompletion(parents[0].Id, "n1", claim, CompletionKind.Succeeded, T0)]), CancellationToken.None),
+                other.TasksCompleteAsync(new TasksCompleteParams([new TaskCompletion(parents[1].Id, "n1", claim, CompletionKind.Succeeded, T0)]), CancellationToken.None));
+
+            Assert.All(written, w => Assert.True(w[0]));
+            Assert.Equal(TaskState.Queued, (await GetAsync(child.Id)).State);
+            Assert.Equal([child.Id], (await ClaimAsync(10, claim: 1000 + round)).Select(t => t.Id));
+        }
+    }
+
+    [Fact]
+    public async Task TasksInsert_ChildWhileItsParentFinishesOnAnotherWriter_IsNeverLeftAwaiting()
+    {
+        var other = await SecondWriterAsync();
+        await other.MigrateAsync(CancellationToken.None);
+        for (var round = 0; round < 20; round++)
+        {
+            var parent = (await InsertAsync(Task()))[0];
+            var claim = 100 + round;
+            Assert.Equal([parent.Id], (await ClaimAsync(1, claim: claim)).Select(t => t.Id));
+
+            var insert = other.TasksInsertAsync(new TasksInsertParams([Child(parent.Id)]), CancellationToken.None);
+            var complete = Store.TasksCompleteAsync(new TasksCompleteParams([new TaskCompletion(parent.Id, "n1", claim, CompletionKind.Succeeded, T0)]), CancellationToken.None);
+            await System.Threading.Tasks.Task.WhenAll(insert, complete);
+
+            Assert.True((await complete)[0]);
+            var child = Assert.Single(await insert);
+            Assert.Equal(TaskState.Queued, (await GetAsync(child.Id)).State);
+            Assert.Equal([child.Id], (await ClaimAsync(10, claim: 1000 + round)).Select(t => t.Id));
+        }
+    }
 }
