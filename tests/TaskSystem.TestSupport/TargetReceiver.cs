@@ -54,7 +54,9 @@ public sealed class TargetReceiver : IAsyncDisposable
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
-                // The caller went away: nothing to answer.
+                // The caller went away: nothing to answer. Marked here too: the registration above can be removed by
+                // its `using` before its turn when the answer's own cancellation callback ends it inline.
+                request.MarkAborted();
             }
         });
         await app.StartAsync();

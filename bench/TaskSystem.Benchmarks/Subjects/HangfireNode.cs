@@ -139,7 +139,15 @@ public static class HangfireJobs
     public static async Task Wait(string key, CancellationToken token)
     {
         Probes.Started(key);
-        using var registration = token.Register(() => Probes.Cancelled(key));
-        await Task.Delay(Timeout.Infinite, token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Seen where the job sees it (see TaskSystemNode's wait handler for why not by a callback on the token).
+            Probes.Cancelled(key);
+            throw;
+        }
     }
 }

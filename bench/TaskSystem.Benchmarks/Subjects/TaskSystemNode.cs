@@ -49,8 +49,18 @@ internal sealed class TaskSystemNode : IAsyncDisposable
             .AddHandler("wait", async (task, token) =>
             {
                 Probes.Started(task.Id);
-                using var registration = token.Register(() => Probes.Cancelled(task.Id));
-                await Task.Delay(Timeout.Infinite, token);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    // Seen where the handler sees it, not by a callback registered on the token: a token runs its
+                    // callbacks most recent first, so Task.Delay's can end the handler inline and the handler's
+                    // `using` then removes its own callback before its turn (one stop in a few hundred was missed).
+                    Probes.Cancelled(task.Id);
+                    throw;
+                }
             });
         Host = builder.Build();
     }

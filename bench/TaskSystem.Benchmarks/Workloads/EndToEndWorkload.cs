@@ -43,16 +43,31 @@ internal sealed class EndToEndWorkload : IWorkload
             var memory = report.Add("e2e", $"Hangfire in-memory (not durable), {workers} workers", HangfireRun(HangfireNode.InMemory(workers), count, context.Options), "tasks/s");
             report.RatioIfEnough($"e2e-sqlite-{workers}w", ours / theirs, $"TaskSystem ÷ Hangfire, both on SQLite, {workers} workers", hangfireDurableCount, MinimumJobs);
             report.Ratio($"e2e-sqlite-vs-hangfire-inmemory-{workers}w", ours / memory, $"TaskSystem on SQLite ÷ Hangfire in memory, {workers} workers");
+            await RawStoreRatiosAsync(context, "SQLite", "sqlite", workers, ours, round => RawStoreDrain.SqliteAsync(context.NewFolder(), count, round));
 
             if (await context.PostgresAsync() is { } postgres)
             {
                 var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers), "tasks/s");
                 var theirsPg = report.Add("e2e", $"Hangfire PostgreSQL, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Postgres(PostgresServer.NewDatabase(), workers), hangfireDurableCount, context.Options), "tasks/s");
                 report.RatioIfEnough($"e2e-postgres-{workers}w", oursPg / theirsPg, $"TaskSystem ÷ Hangfire, both on PostgreSQL, {workers} workers", hangfireDurableCount, MinimumJobs);
+                await RawStoreRatiosAsync(context, "PostgreSQL", "postgres", workers, oursPg, round => RawStoreDrain.PostgresAsync(PostgresServer.NewDatabase(), count, round));
             }
         }
 
         await SteadyMixAsync(context);
+    }
+
+    /// <summary>
+    /// The store alone drained in rounds of the engine's size (its worker count) and of a thousand, beside the engine's
+    /// drain of the same count measured just before: engine ÷ raw store for both.
+    /// </summary>
+    private static async Task RawStoreRatiosAsync(BenchContext context, string store, string key, int workers, double engine, Func<int, Task<double>> drain)
+    {
+        var report = context.Report;
+        var sameRound = report.Add("e2e-raw", $"{store} store alone, rounds of {workers}", await drain(workers), "tasks/s");
+        var ceiling = report.Add("e2e-raw", $"{store} store alone, rounds of 1000", await drain(1000), "tasks/s");
+        report.Ratio($"e2e-{key}-{workers}w-vs-raw-{workers}", engine / sameRound, $"TaskSystem {store} with {workers} workers ÷ the store alone in rounds of {workers}");
+        report.Ratio($"e2e-{key}-{workers}w-vs-raw-1000", engine / ceiling, $"TaskSystem {store} with {workers} workers ÷ the store alone in rounds of 1000 (its ceiling)");
     }
 
     private static async Task<double> TaskSystemSqliteAsync(BenchContext context, int count, int workers)

@@ -52,7 +52,7 @@ internal sealed class StopWorkload : IWorkload
             }
             catch (TimeoutException)
             {
-                // Seen with Hangfire now and then: a deleted job whose token never fires. Counted, not waited for.
+                // Counted, not waited for, so that a run always ends (a delete that never reaches its job).
                 missed++;
             }
         }
@@ -84,8 +84,7 @@ internal sealed class StopWorkload : IWorkload
                 }
                 catch (TimeoutException)
                 {
-                    // Seen once in a quick run (the task cancelled in the store, its handler's token never fired):
-                    // counted and printed rather than waited for, so that a run always ends.
+                    // Counted and printed rather than waited for, so that a run always ends.
                     unseen++;
                 }
 

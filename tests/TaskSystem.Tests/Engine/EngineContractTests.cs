@@ -78,8 +78,7 @@ public abstract partial class EngineContractTests : IAsyncLifetime
             {
                 Interlocked.Increment(ref runs);
                 started.TrySetResult();
-                using var registration = ct.Register(() => observed.TrySetResult());
-                await Task.Delay(Timeout.Infinite, ct);
+                await Cancellation.ObserveAsync(observed, ct);
             })
             .AddHandler("marker", (_, _) => Task.CompletedTask));
         var task = await host.EnqueueAsync("long");
@@ -210,8 +209,7 @@ public abstract partial class EngineContractTests : IAsyncLifetime
                   .AddHandler("slow", async (_, ct) =>
                   {
                       slowStarted.TrySetResult();
-                      using var registration = ct.Register(() => slowCancelled.TrySetResult());
-                      await Task.Delay(Timeout.Infinite, ct);
+                      await Cancellation.ObserveAsync(slowCancelled, ct);
                   }),
             o => { o.ShutdownTimeout = TimeSpan.FromSeconds(10); o.StopGracePeriod = TimeSpan.FromSeconds(1); },
             time);

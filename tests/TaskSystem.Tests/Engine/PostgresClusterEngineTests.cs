@@ -77,8 +77,7 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
         await using var owner = await StartNodeAsync("owner", b => b.AddHandler("long", async (_, ct) =>
         {
             started.TrySetResult();
-            using var registration = ct.Register(() => observed.TrySetResult());
-            await Task.Delay(Timeout.Infinite, ct);
+            await Cancellation.ObserveAsync(observed, ct);
         }), o => o.StopPollInterval = TimeSpan.FromHours(1));
         // The front node has no handler for the task, so it can only relay the stop.
         await using var front = await StartNodeAsync("front", b => b.AddHandler("other", (_, _) => Task.CompletedTask));
