@@ -33,6 +33,11 @@ internal sealed partial class PostgresTaskStore : ITaskStore, ITaskNotifier
         {
             MaxPoolSize = maxPoolSize,
             Multiplexing = false,
+
+            // The store sets no session state on its pooled connections (no SET, no LISTEN, no session advisory lock),
+            // so the reset a returned connection otherwise sends ahead of its next command (seven statements: RESET
+            // ALL, UNLISTEN *, DISCARD ...) is work for nothing on every claim and outcome round.
+            NoResetOnClose = true,
         };
         if (builder.MaxAutoPrepare == 0)
         {
