@@ -39,7 +39,7 @@ public sealed partial class PackagesTests
             ["HOME"] = home,
             ["DOTNET_CLI_HOME"] = home,
             ["NUGET_PACKAGES"] = Path.Combine(home, ".nuget", "packages"),
-            ["NUGET_FALLBACK_PACKAGES"] = PackedFeed.MachineCache,
+            ["NUGET_FALLBACK_PACKAGES"] = packed.MachineCache,
         };
         var app = Path.Combine(home, "MyApp");
         await ShellAsync(newApp, home, environment);

@@ -76,7 +76,7 @@ public sealed partial class PackagesTests(PackedFeed packed) : IClassFixture<Pac
         var app = Path.Combine(_work, "app");
         var project = Path.Combine(app, "TaskSystem.Samples.Packages.csproj");
         var packages = Path.Combine(_work, "restored");
-        var cache = PackedFeed.MachineCache;
+        var cache = packed.MachineCache;
         CopySample(Path.Combine(root, "samples", "TaskSystem.Samples.Packages"), app);
         await File.WriteAllLinesAsync(project, (await File.ReadAllLinesAsync(project)).Where(line => !line.Contains("Include=\"TaskSystem\"", StringComparison.Ordinal)));
         await File.WriteAllTextAsync(Path.Combine(app, "NuGet.config"), $"""
