@@ -1,30 +1,44 @@
+using System.Text.Json.Serialization;
+
 namespace TaskSystem;
 
-/// <summary>Where a task is in its life. See docs/lifecycle.md for the diagram.</summary>
+/// <summary>
+/// Where a task is in its life. See docs/lifecycle.md for the diagram. In JSON it is its wire name
+/// (<see cref="TaskStates.ToWire"/>), as in the HTTP API, so an app that returns a <see cref="TaskInfo"/> from its own
+/// endpoint says <c>"succeeded"</c>, not <c>3</c> (with reflection off too: the converter is not reflection-based).
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TaskState>))]
 public enum TaskState
 {
     /// <summary>Waiting in the queue, ready to run.</summary>
+    [JsonStringEnumMemberName("queued")]
     Queued,
 
     /// <summary>Waiting for a future time (a retry's backoff, or a delayed run).</summary>
+    [JsonStringEnumMemberName("scheduled")]
     Scheduled,
 
     /// <summary>Claimed by a node and running in one of its workers.</summary>
+    [JsonStringEnumMemberName("running")]
     Running,
 
     /// <summary>The handler returned; the result is kept.</summary>
+    [JsonStringEnumMemberName("succeeded")]
     Succeeded,
 
     /// <summary>Every attempt failed; the last error is kept.</summary>
+    [JsonStringEnumMemberName("failed")]
     Failed,
 
     /// <summary>Stopped by a manual action; never retried unless asked to.</summary>
+    [JsonStringEnumMemberName("cancelled")]
     Cancelled,
 
     /// <summary>
     /// A continuation waiting for its parents (<see cref="TaskRequest.After"/>): queued when they have finished as its
     /// <see cref="TaskRequest.AfterPolicy"/> asks, cancelled when one of them failed or was cancelled instead.
     /// </summary>
+    [JsonStringEnumMemberName("awaiting")]
     Awaiting,
 }
 

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Reflection;
 using System.Xml.Linq;
 using TaskSystem.TestSupport;
 
@@ -11,36 +10,34 @@ namespace TaskSystem.Packages.Tests;
 /// Restores reuse the machine's package cache for everything but TaskSystem's own packages, which go to a folder of
 /// their own, so a rebuilt package is never shadowed by a cached one of the same version.
 /// </summary>
-public sealed class PackagesTests : IDisposable
+public sealed partial class PackagesTests(PackedFeed packed) : IClassFixture<PackedFeed>
 {
     private static readonly string[] Packages = ["TaskSystem", "TaskSystem.PostgreSql", "TaskSystem.AspNetCore", "TaskSystem.Testing", "TaskSystem.Client", "TaskSystem.Cli"];
 
     /// <summary>The dotnet tools among <see cref="Packages"/>, with their command: their files are under tools/, not lib/, and the assembly is named after the command.</summary>
     private static readonly Dictionary<string, string> Tools = new(StringComparer.Ordinal) { ["TaskSystem.Cli"] = "tasksystem" };
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(8);
-    private readonly string _work = Directory.CreateTempSubdirectory("tasksystem-packages-").FullName;
-
-    public void Dispose() => Directory.Delete(_work, recursive: true);
+    private static readonly TimeSpan CommandTimeout = PackedFeed.CommandTimeout;
+    private readonly string _work = packed.Work;
 
     [Fact]
     public async Task Pack_ThenAnAppConsumesThePackagesFromALocalFolder_AndRuns()
     {
-        var root = RepositoryRoot();
-        // Named as docs/cli.md names it, so that its install command runs here as written.
-        var feed = Path.Combine(_work, "packages");
-        var configuration = typeof(PackagesTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-
-        var pack = await RunAsync("dotnet", ["pack", Path.Combine(root, "TaskSystem.slnx"), "-c", configuration, "--no-build", "-o", feed]);
+        var root = RepositoryDocs.Root;
+        var feed = packed.Feed;
+        var pack = packed.Pack;
 
         Assert.True(pack.ExitCode == 0, pack.Output);
-        var version = VersionOf(root);
+        var version = packed.Version;
         // A packable project missing from this list (and from the project's references, which build it before the
         // pack without a build) would ship untested.
-        var packed = Directory.EnumerateFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal);
-        Assert.Equal(Packages.Select(id => $"{id}.{version}.nupkg").Order(StringComparer.Ordinal), packed);
+        var packedFiles = Directory.EnumerateFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(Packages.Select(id => $"{id}.{version}.nupkg").Order(StringComparer.Ordinal), packedFiles);
         foreach (var id in Packages)
         {
             Assert.True(File.Exists(Path.Combine(feed, $"{id}.{version}.nupkg")), $"{id}.{version}.nupkg is missing:\n{pack.Output}");
+            // Its public surface is pinned (Directory.Build.props turns the analyzer on where these files exist).
+            Assert.True(File.Exists(Path.Combine(root, "src", id, "PublicAPI.Shipped.txt")), $"src/{id} has no PublicAPI.Shipped.txt");
+            Assert.True(File.Exists(Path.Combine(root, "src", id, "PublicAPI.Unshipped.txt")), $"src/{id} has no PublicAPI.Unshipped.txt");
             var (folder, assembly) = Tools.TryGetValue(id, out var command) ? ("tools/net10.0/any", command) : ("lib/net10.0", id);
             using var symbols = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.snupkg"));
             Assert.Contains(symbols.Entries, e => e.FullName == $"{folder}/{assembly}.pdb");
@@ -79,8 +76,7 @@ public sealed class PackagesTests : IDisposable
         var app = Path.Combine(_work, "app");
         var project = Path.Combine(app, "TaskSystem.Samples.Packages.csproj");
         var packages = Path.Combine(_work, "restored");
-        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var cache = packed.MachineCache;
         CopySample(Path.Combine(root, "samples", "TaskSystem.Samples.Packages"), app);
         await File.WriteAllLinesAsync(project, (await File.ReadAllLinesAsync(project)).Where(line => !line.Contains("Include=\"TaskSystem\"", StringComparison.Ordinal)));
         await File.WriteAllTextAsync(Path.Combine(app, "NuGet.config"), $"""
@@ -116,23 +112,6 @@ public sealed class PackagesTests : IDisposable
 
     private static Task<(int ExitCode, string Output)> RunAsync(string program, string[] arguments) =>
         ProcessRunner.RunAsync(program, arguments, CommandTimeout);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TaskSystem.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository's root (with TaskSystem.slnx) is not above the test's folder.");
-    }
-
-    /// <summary>The one version of every package, from Directory.Build.props.</summary>
-    private static string VersionOf(string root) =>
-        XDocument.Load(Path.Combine(root, "Directory.Build.props")).Descendants("VersionPrefix").Single().Value;
 
     private static XDocument Nuspec(ZipArchive package)
     {

@@ -24,9 +24,14 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -56,9 +61,11 @@ public sealed class ChildProcess : IAsyncDisposable
     /// child exits. The deadline only bounds a failure: an interpreter started through a version manager's shim
     /// (pyenv) takes seconds before it runs a line, and many times that on a loaded machine.
     /// </summary>
-    public async Task WaitListeningAsync(int port)
+    public Task WaitListeningAsync(int port) => WaitListeningAsync(port, TimeSpan.FromSeconds(60));
+
+    /// <summary>As <see cref="WaitListeningAsync(int)"/>, for a child that builds before it listens (<c>dotnet run</c>).</summary>
+    public async Task WaitListeningAsync(int port, TimeSpan timeout)
     {
-        var timeout = TimeSpan.FromSeconds(60);
         var deadline = Stopwatch.StartNew();
         while (true)
         {

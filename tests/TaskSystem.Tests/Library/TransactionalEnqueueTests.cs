@@ -32,6 +32,24 @@ public sealed class TransactionalEnqueueTests
     }
 
     [Fact]
+    public async Task Commit_WakesAnotherNodesWorkers_ThePollBeingAnHourAway()
+    {
+        var database = await PostgresDatabases.CreateAsync();
+        await using var producer = await PostgresEngineHosts.StartAsync(database, "tx-producer", b => b.AddTaskType("ship"), o => o.PollInterval = TimeSpan.FromHours(1));
+        await using var worker = await PostgresEngineHosts.StartAsync(database, "tx-worker", b => b.AddHandler("ship", (_, _) => Task.CompletedTask),
+            o => o.PollInterval = TimeSpan.FromHours(1));
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        var task = await producer.Manager.EnqueueAsync(new TaskRequest("ship"), transaction);
+        await transaction.CommitAsync();
+        var done = await worker.WaitForStateAsync(task.Id, TaskState.Succeeded, TimeSpan.FromSeconds(20));
+
+        Assert.Equal("tx-worker", done.Node);
+    }
+
+    [Fact]
     public async Task Rollback_NeitherTheTaskNorTheAppsRowExist()
     {
         var database = await PostgresDatabases.CreateAsync();

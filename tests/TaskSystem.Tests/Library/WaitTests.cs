@@ -1,8 +1,12 @@
+using Microsoft.Extensions.Time.Testing;
 using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Library;
 
-/// <summary>WaitAsync: the outcome's signal ends the wait on this node, without waiting for a poll.</summary>
+/// <summary>
+/// WaitAsync: the outcome's signal ends the wait on this node, without waiting for a poll; a task another node
+/// finishes is seen at this node's next read, every PollInterval (docs/embedding.md, "Waiting for a task").
+/// </summary>
 public sealed class WaitTests
 {
     [Fact]
@@ -37,5 +41,27 @@ public sealed class WaitTests
         Assert.Equal(TaskState.Cancelled, (await waiting.WaitAsync(TimeSpan.FromSeconds(10)))!.State);
         Assert.Null(await host.Manager.WaitAsync(987654));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+    }
+
+    [Fact]
+    public async Task Wait_ForATaskAnotherNodeFinishes_EndsAtThisNodesNextPoll()
+    {
+        var database = await PostgresDatabases.CreateAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The waiting node's clock moves only when the test says, so a real second never passes for it.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var waiter = await PostgresEngineHosts.StartAsync(database, "waiter", b => b.AddTaskType("remote"), o => o.PollInterval = TimeSpan.FromSeconds(1), time);
+        await using var runner = await PostgresEngineHosts.StartAsync(database, "runner", b => b.AddHandler("remote", async (_, ct) => await release.Task.WaitAsync(ct)));
+        var task = await runner.EnqueueAsync("remote");
+        await runner.WaitForStateAsync(task.Id, TaskState.Running);
+
+        var waiting = waiter.Manager.WaitAsync(task.Id);
+        release.SetResult();
+        await runner.WaitForStateAsync(task.Id, TaskState.Succeeded);
+        // No signal crosses to this node: its reads, one per PollInterval of its clock, end the wait.
+        await time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => waiting.IsCompleted, because: "the waiting node should read the outcome at a poll");
+        var done = await waiting;
+
+        Assert.Equal((TaskState.Succeeded, "runner"), (done!.State, done.Node));
     }
 }
