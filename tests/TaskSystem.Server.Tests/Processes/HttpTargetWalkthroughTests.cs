@@ -72,6 +72,29 @@ public sealed class HttpTargetWalkthroughTests
         Assert.Equal(Settings(fromArgs), Settings(fromFile));
     }
 
+    [Fact]
+    public async Task Readme_HttpTargetsBlock_StartsTheServerAllowingTheTarget_AndItsCurlEnqueuesTheTask()
+    {
+        var readme = RepositoryDocs.Read("README.md");
+        var start = readme.IndexOf("\n## HTTP targets", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md has no '## HTTP targets' section");
+        var section = readme[start..readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal)];
+        var lines = Assert.Single(RepositoryDocs.CodeBlocks(section, "bash")).TrimEnd('\n').Split('\n');
+        const string Run = "dotnet run --project src/TaskSystem.Server -- ";
+        Assert.StartsWith(Run, lines[0], StringComparison.Ordinal);
+
+        using var directory = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync(["--TaskSystem:ConnectionString", directory.SqliteConnectionString, .. lines[0][Run.Length..].Split(' ')]);
+        var enqueue = string.Join('\n', lines.Skip(1)).Replace("http://localhost:4000", server.Address.AbsoluteUri.TrimEnd('/'), StringComparison.Ordinal);
+        var created = JsonDocument.Parse(await ShAsync(enqueue + " -sS --fail-with-body")).RootElement;
+
+        // The target is not reachable from a test machine: the task is stored and tried; its answer does not matter here.
+        Assert.Equal("http", created.GetProperty("type").GetString());
+        Assert.Equal("https://api.example.com/hooks/welcome", created.GetProperty("payload").GetProperty("url").GetString());
+        var stored = JsonDocument.Parse(await ShAsync($"curl -sS --fail-with-body {server.Address.AbsoluteUri}tasks/{created.GetProperty("id").GetInt64()}")).RootElement;
+        Assert.Equal(42, stored.GetProperty("payload").GetProperty("body").GetProperty("user").GetInt32());
+    }
+
     [Theory]
     [InlineData("--TaskSystem:Http:AllowedTargets:0=ftp://files.example/", "TaskSystem:Http:AllowedTargets:0 must be an absolute http or https URL (got 'ftp://files.example/')")]
     [InlineData("--TaskSystem:Http:SigningKeys:0:Id=k1", "TaskSystem:Http:SigningKeys:0:Secret must be at least 32 characters")]

@@ -8,8 +8,9 @@ using TaskSystem.TestSupport;
 namespace TaskSystem.Tests.Handlers.Http;
 
 /// <summary>
-/// The verification snippets of docs/http-targets.md, run as written: the Python and Node.js receivers check real
-/// http tasks' signatures with their own HMAC implementations, and the C# one is the method the other tests use.
+/// The verification snippets of docs/http-targets.md, run as written: the Python, Node.js and ASP.NET Core receivers
+/// check real http tasks' signatures (Python's hmac module, Node's crypto, .NET's), and the C# method is the one the
+/// other tests verify with.
 /// </summary>
 public sealed class HttpTargetDocsTests
 {
@@ -19,6 +20,7 @@ public sealed class HttpTargetDocsTests
     [Theory]
     [InlineData("python")]
     [InlineData("javascript")]
+    [InlineData("csharp")]
     public async Task ReceiverSnippet_AcceptsSignedTasks_AndRefusesWrongKeysAndOldTimestamps(string language)
     {
         await using var receiver = await StartReceiverAsync(language);
@@ -77,19 +79,55 @@ public sealed class HttpTargetDocsTests
 
     private static async Task<Receiver> StartReceiverAsync(string language)
     {
-        var code = Assert.Single(RepositoryDocs.CodeBlocks(Page, language));
         var directory = new TempDirectory();
-        var file = Path.Combine(directory.Path, language == "python" ? "receiver.py" : "receiver.js");
-        await File.WriteAllTextAsync(file, code);
         var port = LoopbackPort.Free();
-        var process = ChildProcess.Start(language == "python" ? "python3" : "node", [file], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["SIGNING_KEY_ID"] = "key-1",
             ["SIGNING_SECRET"] = Secret,
-        });
+        };
+        var process = language switch
+        {
+            "python" => ChildProcess.Start("python3", [await SaveAsync(directory, "receiver.py", Assert.Single(RepositoryDocs.CodeBlocks(Page, "python")))], environment),
+            "javascript" => ChildProcess.Start("node", [await SaveAsync(directory, "receiver.js", Assert.Single(RepositoryDocs.CodeBlocks(Page, "javascript")))], environment),
+            _ => await StartAspNetCoreReceiverAsync(directory, environment),
+        };
         await process.WaitListeningAsync(port);
         return new Receiver(process, directory, port);
+    }
+
+    /// <summary>The ASP.NET Core receiver as the page says: <c>dotnet new web -o receiver</c>, the two files, <c>dotnet run --project receiver</c>.</summary>
+    private static async Task<ChildProcess> StartAspNetCoreReceiverAsync(TempDirectory directory, Dictionary<string, string> environment)
+    {
+        var blocks = RepositoryDocs.CodeBlocks(Page, "csharp");
+        var project = directory.File("receiver");
+        var runLine = Assert.Single(RepositoryDocs.CodeBlocks(Page, "bash").SelectMany(b => b.Split('\n')), l => l.EndsWith(" dotnet run --project receiver", StringComparison.Ordinal));
+        Assert.Contains("`dotnet new web -o receiver`", Page, StringComparison.Ordinal);
+
+        // Outside the repository, so that none of its build settings apply: a new user's folder.
+        await RunAsync(directory.Path, "dotnet", "new", "web", "-o", "receiver");
+        await SaveAsync(directory, Path.Combine("receiver", "TaskSystemSignature.cs"), Assert.Single(blocks, b => b.Contains("class TaskSystemSignature", StringComparison.Ordinal)));
+        await SaveAsync(directory, Path.Combine("receiver", "Program.cs"), Assert.Single(blocks, b => b.StartsWith("// Program.cs", StringComparison.Ordinal)));
+
+        // Built first, so that the wait for the port below bounds only the start; then the documented command.
+        await RunAsync(directory.Path, "dotnet", "build", "receiver");
+        var command = runLine.Split(' ').SkipWhile(word => word.Contains('=', StringComparison.Ordinal)).ToList();
+        Assert.Equal(["dotnet", "run", "--project", "receiver"], command);
+        return ChildProcess.Start("dotnet", ["run", "--project", project], environment);
+    }
+
+    private static async Task<string> SaveAsync(TempDirectory directory, string name, string code)
+    {
+        var file = directory.File(name);
+        await File.WriteAllTextAsync(file, code);
+        return file;
+    }
+
+    private static async Task RunAsync(string workingDirectory, string fileName, params string[] arguments)
+    {
+        var (exitCode, output) = await ProcessRunner.RunAsync(fileName, arguments, TimeSpan.FromMinutes(5), workingDirectory, environment: null);
+        Assert.True(exitCode == 0, $"{fileName} {string.Join(' ', arguments)} exited with {exitCode}:\n{output}");
     }
 
     private sealed record Receiver(ChildProcess Process, TempDirectory Directory, int Port) : IAsyncDisposable

@@ -147,6 +147,27 @@ public sealed class HttpTargetTests
     }
 
     [Fact]
+    public async Task TimeoutSeconds_CoversTheBodyToo_ATargetThatAnswersAndThenStallsFailsTheAttempt()
+    {
+        await using var receiver = await TargetReceiver.StartAsync(async (context, _) =>
+        {
+            // The status and the first bytes at once, the rest never.
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("the first part of a long answer", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        await using var host = await HttpTaskHost.StartAsync(receiver);
+
+        var task = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("stalls")}}", "timeoutSeconds": 0.5}""", maxAttempts: 1);
+
+        var failed = await host.WaitForStateAsync(task.Id, TaskState.Failed);
+        Assert.Equal($"POST {receiver.Url("stalls")} did not answer within 0.5 s (payload.timeoutSeconds).", failed.Error);
+        await Assert.Single(receiver.Requests).Aborted.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task AttemptTimeout_CoversTheWholeRequest()
     {
         await using var receiver = await TargetReceiver.StartAsync((context, _) => Task.Delay(Timeout.Infinite, context.RequestAborted));
