@@ -39,4 +39,6 @@ mkdir -p artifacts
 } > "$filter"
 dotnet build "$filter" -c Release
 
-dotnet test "$filter" -c Release --no-build "$@"
+# The servers, tools and packers the tests start live for seconds: dynamic PGO's instrumented tier costs them CPU that
+# they never earn back (about 12% of a server's start).
+DOTNET_TieredPGO=0 dotnet test "$filter" -c Release --no-build "$@"
