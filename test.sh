@@ -39,7 +39,6 @@ mkdir -p artifacts
 } > "$filter"
 dotnet build "$filter" -c Release
 
-# The test projects run two at a time, in the solution's order: TaskSystem.Server.Tests, the longest, is listed first
-# among them so that it never starts last. The servers, tools and packers the tests start live for seconds: dynamic
-# PGO's instrumented tier costs them CPU that they never earn back (about 12% of a server's start).
+# The servers, tools and packers the tests start live for seconds: dynamic PGO's instrumented tier costs them CPU that
+# they never earn back (about 12% of a server's start).
 DOTNET_TieredPGO=0 dotnet test "$filter" -c Release --no-build "$@"
