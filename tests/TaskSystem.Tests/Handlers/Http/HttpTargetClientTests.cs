@@ -85,51 +85,21 @@ public sealed class HttpTargetClientTests
     [Fact]
     public async Task Answer429WithAFarRetryAfter_WaitsNoLongerThanRetryMaxDelay()
     {
-        await using var receiver = await TargetReceiver.StartAsync((context, request) =>
-        {
-            if (request.Header("TaskSystem-Attempt") == "1")
-            {
-                context.Response.Headers.RetryAfter = "3600";
-                return context.Answer(429, "slow down", "text/plain");
-            }
-
-            return context.Answer(200);
-        });
-
         // The backoff alone would retry after 20 to 30 ms; the receiver asks for an hour; the bound is a second.
-        await using var host = await HttpTaskHost.StartAsync(receiver, options: o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(20); o.RetryMaxDelay = TimeSpan.FromSeconds(1); });
+        var (done, requests) = await HttpTaskHost.RunRetryAfterAsync(429, "3600", "slow down", retryMaxDelay: TimeSpan.FromSeconds(1));
 
-        var task = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("hook")}}"}""");
-
-        var done = await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
         Assert.Equal(2, done.Attempt);
         Assert.Contains("answered 429 Too Many Requests: slow down", Assert.Single(done.Errors).Error, StringComparison.Ordinal);
-        var requests = receiver.Requests;
         Assert.InRange(requests[1].At - requests[0].At, TimeSpan.FromSeconds(0.95), TimeSpan.FromSeconds(20));
     }
 
     [Fact]
     public async Task RetryAfterOnA500_IsNotRead_TheBackoffDecides()
     {
-        await using var receiver = await TargetReceiver.StartAsync((context, request) =>
-        {
-            if (request.Header("TaskSystem-Attempt") == "1")
-            {
-                context.Response.Headers.RetryAfter = "3600";
-                return context.Answer(500, "oops", "text/plain");
-            }
-
-            return context.Answer(200);
-        });
-
         // Were the header read, the wait would be RetryMaxDelay (30 s); the backoff is 20 to 30 ms.
-        await using var host = await HttpTaskHost.StartAsync(receiver, options: o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(20); o.RetryMaxDelay = TimeSpan.FromSeconds(30); });
+        var (done, requests) = await HttpTaskHost.RunRetryAfterAsync(500, "3600", "oops", retryMaxDelay: TimeSpan.FromSeconds(30));
 
-        var task = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("hook")}}"}""");
-
-        var done = await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
         Assert.Equal(2, done.Attempt);
-        var requests = receiver.Requests;
         Assert.InRange(requests[1].At - requests[0].At, TimeSpan.Zero, TimeSpan.FromSeconds(15));
     }
 

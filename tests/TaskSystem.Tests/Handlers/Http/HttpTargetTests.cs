@@ -71,26 +71,11 @@ public sealed class HttpTargetTests
     [Fact]
     public async Task Answer503WithRetryAfter_RetriesWhenTheReceiverSaid_ThenSucceeds()
     {
-        await using var receiver = await TargetReceiver.StartAsync((context, request) =>
-        {
-            if (request.Header("TaskSystem-Attempt") == "1")
-            {
-                context.Response.Headers.RetryAfter = "1";
-                return context.Answer(503, "busy, come back later", "text/plain");
-            }
-
-            return context.Answer(200);
-        });
-
         // The backoff alone would retry after 20 to 30 ms.
-        await using var host = await HttpTaskHost.StartAsync(receiver, options: o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(20); o.RetryMaxDelay = TimeSpan.FromSeconds(30); });
+        var (done, requests) = await HttpTaskHost.RunRetryAfterAsync(503, "1", "busy, come back later", retryMaxDelay: TimeSpan.FromSeconds(30));
 
-        var task = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("hook")}}"}""");
-
-        var done = await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
         Assert.Equal(2, done.Attempt);
         Assert.Contains("answered 503 Service Unavailable: busy, come back later", Assert.Single(done.Errors).Error, StringComparison.Ordinal);
-        var requests = receiver.Requests;
         Assert.Equal(2, requests.Count);
         Assert.InRange(requests[1].At - requests[0].At, TimeSpan.FromSeconds(0.95), TimeSpan.FromSeconds(30));
     }

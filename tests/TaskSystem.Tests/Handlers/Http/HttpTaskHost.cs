@@ -39,4 +39,29 @@ internal static class HttpTaskHost
         context.Response.ContentType = contentType;
         return context.Response.WriteAsync(body);
     }
+
+    /// <summary>
+    /// A receiver that answers the first attempt <paramref name="status"/> with <c>Retry-After: <paramref name="retryAfter"/></c>
+    /// and 200 after it, called by an http task on an engine whose backoff alone would retry after 20 to 30 ms: the
+    /// finished task, and the requests the receiver saw.
+    /// </summary>
+    public static async Task<(TaskInfo Done, IReadOnlyList<ReceivedRequest> Requests)> RunRetryAfterAsync(
+        int status, string retryAfter, string body, TimeSpan retryMaxDelay)
+    {
+        await using var receiver = await TargetReceiver.StartAsync((context, request) =>
+        {
+            if (request.Header("TaskSystem-Attempt") == "1")
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+                return context.Answer(status, body, "text/plain");
+            }
+
+            return context.Answer(200);
+        });
+        await using var host = await StartAsync(receiver, options: o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(20); o.RetryMaxDelay = retryMaxDelay; });
+
+        var task = await host.EnqueueHttpAsync($$"""{"url": "{{receiver.Url("hook")}}"}""");
+
+        return (await host.WaitForStateAsync(task.Id, TaskState.Succeeded), receiver.Requests);
+    }
 }
