@@ -9,6 +9,7 @@ internal sealed record BenchOptions(bool Quick, IReadOnlySet<string>? Only, stri
         HashSet<string>? only = null;
         string? chart = null;
         string? markdown = null;
+        var claimAhead = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -25,13 +26,19 @@ internal sealed record BenchOptions(bool Quick, IReadOnlySet<string>? Only, stri
                 case "--markdown" when i + 1 < args.Length:
                     markdown = args[++i];
                     break;
+                case "--no-claim-ahead":
+                    claimAhead = false;
+                    break;
                 default:
-                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only e2e,enqueue,http,http-target,pickup,stop,scale,disk,dashboard,workers, --chart FILE.svg, --markdown FILE.md.");
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Use --quick, --only e2e,enqueue,http,http-target,pickup,stop,scale,disk,dashboard,workers, --chart FILE.svg, --markdown FILE.md, --no-claim-ahead.");
             }
         }
 
-        return new BenchOptions(quick, only, chart, markdown);
+        return new BenchOptions(quick, only, chart, markdown) { ClaimAhead = claimAhead };
     }
+
+    /// <summary>False with --no-claim-ahead: TaskSystem nodes claim only for free workers, to measure what claiming ahead moves.</summary>
+    public bool ClaimAhead { get; init; } = true;
 
     public bool Selects(string workload) => Only is null || Only.Contains(workload);
 

@@ -4,10 +4,11 @@ using TaskSystem.Benchmarks.Workloads;
 
 // dotnet run -c Release --project bench/TaskSystem.Benchmarks [-- --quick] [--only e2e,http,http-target] [--chart file.svg] [--markdown file.md]
 var options = BenchOptions.Parse(args);
+TaskSystem.Benchmarks.Subjects.TaskSystemNode.ClaimAhead = options.ClaimAhead;
 var run = System.Diagnostics.Stopwatch.StartNew();
 var report = new Report();
 Console.WriteLine(Machine.Describe());
-Console.WriteLine($"mode: {(options.Quick ? "quick" : "full")}");
+Console.WriteLine($"mode: {(options.Quick ? "quick" : "full")}{(options.ClaimAhead ? "" : ", no claim ahead")}");
 Console.WriteLine();
 
 await using var context = new BenchContext(options, report);

@@ -13,6 +13,9 @@ namespace TaskSystem.Benchmarks.Subjects;
 /// </summary>
 internal sealed class TaskSystemNode : IAsyncDisposable
 {
+    /// <summary>Whether nodes may claim ahead of their free workers (the default); --no-claim-ahead turns it off.</summary>
+    public static bool ClaimAhead { get; set; } = true;
+
     private long _executed;
     private bool _started;
 
@@ -26,6 +29,7 @@ internal sealed class TaskSystemNode : IAsyncDisposable
             options.ConnectionString = connectionString;
             options.Concurrency = workers;
             options.NodeName = node;
+            options.ClaimAhead = ClaimAhead;
         });
         configureStore?.Invoke(taskSystem);
         taskSystem

@@ -147,6 +147,8 @@ public static class TaskSystemServiceCollectionExtensions
 
         services.AddSingleton<Housekeeping>();
         services.AddSingleton<Completer>();
+        services.AddSingleton(sp => new TasksClaimedAhead(
+            sp.GetRequiredService<EngineSettings>() is { ClaimAhead: true } settings ? settings.Concurrency : 0, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<NodeMaintenance>();

@@ -17,12 +17,18 @@ internal sealed class Completer(
     private const int MaxBatch = 1000;
     private readonly ConcurrentQueue<(TaskCompletion Completion, TaskExecution Execution)> _pending = new();
 
+    private long _submitted;
+
     public int PendingCount => _pending.Count;
+
+    /// <summary>How many outcomes were ever submitted: the dispatcher counts those that arrive during a claim.</summary>
+    public long SubmittedCount => Interlocked.Read(ref _submitted);
 
     /// <summary>Queues an outcome and wakes the dispatcher to write it.</summary>
     public void Submit(TaskCompletion completion, TaskExecution execution)
     {
         _pending.Enqueue((completion, execution));
+        Interlocked.Increment(ref _submitted);
         wake.Set();
     }
 
@@ -85,7 +91,7 @@ internal sealed class Completer(
             {
                 wake.WakeAt(runAt);
             }
-            else if (written && completion.Kind == CompletionKind.Interrupted)
+            else if (written && completion.Kind is CompletionKind.Interrupted or CompletionKind.Released)
             {
                 // Back in the queue, to run again now: the claim of this round may have run before this write.
                 wake.Set();

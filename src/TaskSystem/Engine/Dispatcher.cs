@@ -19,6 +19,7 @@ internal sealed class Dispatcher(
     WakeSignal wake,
     Completer completer,
     TaskExecutor executor,
+    TasksClaimedAhead ahead,
     QueueLimits limits,
     EngineSettings settings,
     TimeProvider time,
@@ -27,6 +28,9 @@ internal sealed class Dispatcher(
 {
     private static readonly TimeSpan MinErrorDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
+    private const string ReleasedAtStop = "claimed ahead; the node stopped claiming before a worker of it took the task";
+    private static readonly string ReleasedAfterHold =
+        $"claimed ahead; no worker of the node freed up within {TasksClaimedAhead.MaxHold.TotalMilliseconds} ms";
     private readonly CancellationTokenSource _claiming = new();
     private readonly CancellationTokenSource _exiting = new();
     private readonly TaskCompletionSource _claimsStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -83,14 +87,22 @@ internal sealed class Dispatcher(
             if (!claiming)
             {
                 _claimsStopped.TrySetResult();
+                ReleaseAhead(ahead.Close(), ReleasedAtStop);
+            }
+            else
+            {
+                ReleaseAhead(ahead.TakeExpired(), ReleasedAfterHold);
+                BeginAhead();
             }
 
             var outcomes = completer.Take();
             var write = outcomes.Count > 0 ? completer.WriteAsync(outcomes, finalAttempt: false) : null;
 
-            // While outcomes pile up unwritten (a failing store), claim nothing more.
-            var free = !claiming || completer.PendingCount > settings.Concurrency * 4 ? 0 : slots.Free;
-            var claim = free > 0 && handlers.Types.Count > 0 ? ClaimAsync(free) : null;
+            // While outcomes pile up unwritten (a failing store), claim nothing more. With per-queue limits, a claim
+            // is never made ahead of a free worker: a queue's room is counted in started attempts.
+            var mayClaim = claiming && completer.PendingCount <= settings.Concurrency * 4;
+            var wanted = !mayClaim ? 0 : slots.Free + (limits.IsPlain ? ahead.Wanted : 0);
+            var claim = wanted > 0 && handlers.Types.Count > 0 ? ClaimAsync(wanted) : null;
 
             var healthy = write is null || await write.ConfigureAwait(false);
             var claimedAll = false;
@@ -98,7 +110,12 @@ internal sealed class Dispatcher(
             {
                 var claimed = await claim.ConfigureAwait(false);
                 healthy &= claimed is not null;
-                claimedAll = claimed?.Count == free;
+                claimedAll = claimed?.Count == wanted;
+            }
+
+            if (ahead.NextExpiry() is { } expiry)
+            {
+                wake.WakeAt(expiry);
             }
 
             if (!healthy)
@@ -149,14 +166,16 @@ internal sealed class Dispatcher(
         }
     }
 
-    /// <summary>Claims and starts attempts; null when the claim failed.</summary>
+    /// <summary>Claims and starts attempts (or holds them for workers about to free up); null when the claim failed.</summary>
     private async Task<IReadOnlyList<TaskRecord>?> ClaimAsync(int free)
     {
         try
         {
             if (limits.IsPlain)
             {
+                var finishedBefore = completer.SubmittedCount;
                 var claimed = await ClaimOnceAsync(free, queues: null, excluded: null).ConfigureAwait(false);
+                ahead.ObserveClaim(completer.SubmittedCount - finishedBefore);
                 Launch(claimed);
                 return claimed;
             }
@@ -211,6 +230,10 @@ internal sealed class Dispatcher(
             CancellationToken.None);
     }
 
+    /// <summary>
+    /// Starts claimed tasks in the free worker slots, those claimed ahead first (they are older); holds the rest for
+    /// the next workers to free up. Each is registered as running before it starts or waits.
+    /// </summary>
     private void Launch(IReadOnlyList<TaskRecord> claimed)
     {
         if (claimed.Count == 0)
@@ -218,15 +241,47 @@ internal sealed class Dispatcher(
             return;
         }
 
-        slots.Take(claimed.Count);
+        BeginAhead();
         foreach (var task in claimed)
         {
-            var execution = new TaskExecution(task);
-            limits.Took(task.Queue);
-            running.Add(execution);
+            if (slots.TryTakeOne())
+            {
+                var execution = new TaskExecution(task);
+                running.Add(execution);
+                executor.Begin(execution);
+            }
+            else
+            {
+                // Registered first: a worker may begin it as soon as it is added, and finish before this returns.
+                var execution = TaskExecution.ClaimedAhead(task);
+                running.Add(execution);
+                ahead.Add(execution, _resolveUnstarted ??= e => executor.ResolveUnstarted(e));
+            }
+        }
+    }
 
-            // On the thread pool, not inline: a handler's synchronous part must never hold up the dispatcher.
-            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Executor.RunAsync(state.Execution), (Executor: executor, Execution: execution), preferLocal: true);
+    private Action<TaskExecution>? _resolveUnstarted;
+
+    /// <summary>Starts tasks claimed ahead in worker slots freed otherwise than by a finishing worker's hand-over.</summary>
+    private void BeginAhead()
+    {
+        while (ahead.Count > 0 && slots.TryTakeOne())
+        {
+            if (!ahead.TryBegin(out var execution))
+            {
+                slots.Release(wake: false);
+                return;
+            }
+
+            executor.Begin(execution);
+        }
+    }
+
+    private void ReleaseAhead(List<TaskExecution>? unstarted, string reason)
+    {
+        foreach (var execution in unstarted ?? [])
+        {
+            executor.ResolveUnstarted(execution, reason);
         }
     }
 

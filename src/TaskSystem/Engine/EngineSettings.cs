@@ -14,7 +14,8 @@ internal sealed record EngineSettings(
     TimeSpan RetryBaseDelay,
     TimeSpan RetryMaxDelay,
     int MaxPayloadBytes,
-    int MaxJsonDepth)
+    int MaxJsonDepth,
+    bool ClaimAhead = true)
 {
     public static EngineSettings From(TaskSystemOptions options) => new(
         options.NodeName,
@@ -29,5 +30,6 @@ internal sealed record EngineSettings(
         options.RetryBaseDelay,
         options.RetryMaxDelay,
         options.MaxPayloadBytes,
-        options.MaxJsonDepth);
+        options.MaxJsonDepth,
+        options.ClaimAhead);
 }

@@ -20,6 +20,7 @@ internal sealed class TaskExecution : IDisposable
     private int _outcomeSubmitted;
     private int _handlerReturned;
     private int _abandoned;
+    private int _phase;
     private ITimer? _timeoutTimer;
     private ITimer? _graceTimer;
     private long _leaseExpiresAtTicks;
@@ -29,6 +30,33 @@ internal sealed class TaskExecution : IDisposable
         Task = task;
         _leaseExpiresAtTicks = task.LeaseExpiresAt?.UtcTicks ?? DateTimeOffset.MaxValue.UtcTicks;
     }
+
+    /// <summary>
+    /// An attempt claimed before a worker was free for it: it holds no worker slot until <see cref="TryBegin"/>, and
+    /// may instead be resolved unstarted (<see cref="TryResolveUnstarted"/>), whichever comes first.
+    /// </summary>
+    public static TaskExecution ClaimedAhead(TaskRecord task) => new(task) { _phase = PhaseWaiting, _slotReleased = 1 };
+
+    /// <summary>When it was claimed ahead (a timestamp), to release it if no worker frees up in time.</summary>
+    public long ClaimedAheadTimestamp { get; set; }
+
+    /// <summary>True while it waits for a worker: claimed ahead and neither begun nor resolved.</summary>
+    public bool IsWaitingForWorker => Volatile.Read(ref _phase) == PhaseWaiting;
+
+    /// <summary>True for the one caller that starts a waiting attempt: it now holds the caller's worker slot.</summary>
+    public bool TryBegin()
+    {
+        if (Interlocked.CompareExchange(ref _phase, PhaseBegun, PhaseWaiting) != PhaseWaiting)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _slotReleased, 0);
+        return true;
+    }
+
+    /// <summary>True for the one caller that ends a waiting attempt before any worker ran it.</summary>
+    public bool TryResolveUnstarted() => Interlocked.CompareExchange(ref _phase, PhaseResolved, PhaseWaiting) == PhaseWaiting;
 
     public TaskRecord Task { get; }
 
@@ -202,6 +230,10 @@ internal sealed class TaskExecution : IDisposable
         var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return Interlocked.CompareExchange(ref field, created, null) ?? created;
     }
+
+    private const int PhaseBegun = 0;
+    private const int PhaseWaiting = 1;
+    private const int PhaseResolved = 2;
 
     private static readonly Task<bool> CompletedTrue = System.Threading.Tasks.Task.FromResult(true);
     private static readonly Task<bool> CompletedFalse = System.Threading.Tasks.Task.FromResult(false);

@@ -25,9 +25,43 @@ internal sealed class TaskExecutor(
     EngineSettings settings,
     TaskMetrics metrics,
     ITaskStore store,
+    TasksClaimedAhead ahead,
     TimeProvider time,
     ILogger<TaskExecutor> logger)
 {
+    /// <summary>Runs an attempt that holds a worker slot, on the thread pool.</summary>
+    public void Begin(TaskExecution execution)
+    {
+        limits.Took(execution.Task.Queue);
+
+        // On the thread pool, not inline: a handler's synchronous part must never hold up its caller.
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Executor.RunAsync(state.Execution), (Executor: this, Execution: execution), preferLocal: true);
+    }
+
+    /// <summary>
+    /// Ends an attempt claimed ahead that no worker ran: stopped (cancelled), fenced (back to the queue, not counted),
+    /// or released to the queue (the node stops, or no worker freed up in time).
+    /// </summary>
+    public void ResolveUnstarted(TaskExecution execution, string? releaseReason = null)
+    {
+        var outcome = execution.Reason == StopReason.None
+            ? Outcome.Release(releaseReason ?? "released before it started")
+            : FromReason(execution, abandoned: false);
+        if (!execution.TrySubmitOutcome())
+        {
+            return;
+        }
+
+        var completion = ToCompletion(execution, outcome);
+        execution.SubmittedCompletion = completion;
+        if (completion.Kind == CompletionKind.Cancelled)
+        {
+            Log.TaskFinished(logger, execution.Task.Id, execution.Task.Type, execution.Task.Attempt, 0, Describe(completion));
+        }
+
+        completer.Submit(completion, execution);
+    }
+
     public async Task RunAsync(TaskExecution execution)
     {
         var task = execution.Task;
@@ -169,11 +203,19 @@ internal sealed class TaskExecutor(
         LogFinished(task, completion, elapsed, outcome.Exception);
         metrics.AttemptFinished(task, completion.Kind, elapsed);
 
-        // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round.
+        // Free the slot first, then queue the outcome: its wake-up lets the dispatcher see both in one round. A task
+        // claimed ahead takes the slot over at once.
         if (execution.TryReleaseSlot())
         {
             limits.Released(task.Queue);
-            slots.Release(wake: false);
+            if (ahead.TryBegin(out var next))
+            {
+                Begin(next);
+            }
+            else
+            {
+                slots.Release(wake: false);
+            }
         }
 
         completer.Submit(completion, execution);

@@ -11,7 +11,23 @@ internal sealed class WorkerSlots(int capacity, WakeSignal freed)
 
     public int Free => capacity - Busy;
 
-    public void Take(int count) => Interlocked.Add(ref _busy, count);
+    /// <summary>Takes one slot if one is free: the dispatcher and the workers handing theirs over never overbook.</summary>
+    public bool TryTakeOne()
+    {
+        var busy = Volatile.Read(ref _busy);
+        while (busy < capacity)
+        {
+            var seen = Interlocked.CompareExchange(ref _busy, busy + 1, busy);
+            if (seen == busy)
+            {
+                return true;
+            }
+
+            busy = seen;
+        }
+
+        return false;
+    }
 
     /// <summary>Frees one slot and wakes the dispatcher to fill it (unless the caller wakes it right after anyway).</summary>
     public void Release(bool wake = true)
