@@ -43,6 +43,9 @@ internal sealed partial class PostgresTaskStore
         RETURNING {AliasedColumns}
         """;
 
+    /// <summary>For this transaction only: its commit returns before its WAL is flushed to disk.</summary>
+    private const string AsynchronousCommitSql = "SELECT set_config('synchronous_commit', 'off', true)";
+
     /// <summary>
     /// Every kind of outcome in one statement, so that the completer's batch is one round trip. For
     /// succeeded, failed and cancelled the kind is the new state. Any outcome of a task with a stop request ends
@@ -90,7 +93,8 @@ internal sealed partial class PostgresTaskStore
             SELECT id FROM tasksystem_tasks
             WHERE state = 'running'
               AND NOT starts_with(node, 'worker:')
-              AND (@all_running OR (node <> @rescuer AND lease_expires_at < @now) OR node = @all_of_node::text)
+              AND (@all_running OR node = @all_of_node::text
+                   OR ((node <> @rescuer OR (@held::bigint[] IS NOT NULL AND id <> ALL(@held::bigint[]))) AND lease_expires_at < @now))
             LIMIT @limit
             FOR UPDATE SKIP LOCKED),
         done AS (
@@ -200,6 +204,11 @@ internal sealed partial class PostgresTaskStore
             var completions = parameters.Completions;
             var ids = completions.Select(c => c.Id).ToArray();
             await using var batch = new NpgsqlBatch(connection);
+
+            // Outcomes commit without waiting for the WAL flush (claims, enqueues and stops still wait). An outcome
+            // lost in a database crash leaves its task running under this node with a lease nobody renews: the
+            // rescuer puts it back in the queue (TasksRescueParams.Held), and it runs again, as at-least-once allows.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(AsynchronousCommitSql));
             var complete = new NpgsqlBatchCommand(CompleteSql);
             complete.Parameters.Add(new NpgsqlParameter<long[]>("id", ids));
             complete.Parameters.Add(new NpgsqlParameter<string[]>("node", [.. completions.Select(c => c.Node)]));
@@ -220,6 +229,7 @@ internal sealed partial class PostgresTaskStore
             var released = 0;
             await using (var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false))
             {
+                await reader.NextResultAsync(token).ConfigureAwait(false);
                 while (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
                     applied.Add(reader.GetInt64(0));
@@ -356,6 +366,7 @@ internal sealed partial class PostgresTaskStore
                 .Bind("now", Utc(parameters.Now))
                 .Bind("now_ms", Ms(parameters.Now))
                 .Bind("all_of_node", parameters.AllOfNode)
+                .Bind("held", parameters.Held?.ToArray())
                 .Bind("limit", parameters.Limit);
             var rescued = new List<RescuedTask>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);

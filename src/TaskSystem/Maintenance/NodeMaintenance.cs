@@ -61,7 +61,10 @@ internal sealed class NodeMaintenance(
         IReadOnlyList<RescuedTask> rescued;
         do
         {
-            rescued = await store.TasksRescueAsync(new TasksRescueParams(time.GetUtcNow(), settings.Node, RescueBatch), cancellationToken)
+            // Taken before the call: an attempt claimed after it has a fresh lease, and one that ends after it is no
+            // longer running in the store, so neither can be mistaken for a lost outcome.
+            var held = running.Snapshot().Select(e => e.Id).ToList();
+            rescued = await store.TasksRescueAsync(new TasksRescueParams(time.GetUtcNow(), settings.Node, RescueBatch) { Held = held }, cancellationToken)
                 .ConfigureAwait(false);
             foreach (var task in rescued)
             {

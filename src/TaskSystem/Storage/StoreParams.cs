@@ -147,10 +147,17 @@ internal sealed record TaskRetryResult(RetryOutcome Outcome, TaskRecord? Task);
 
 /// <summary>Parameters of <see cref="ITaskStore.TasksRescueAsync"/>.</summary>
 /// <param name="Now">Leases that ended before this are expired.</param>
-/// <param name="Rescuer">The node doing the rescue: its own tasks are never taken by lease expiry.</param>
+/// <param name="Rescuer">The node doing the rescue: its own tasks are taken by lease expiry only when it says which it holds.</param>
 /// <param name="Limit">At most this many per call.</param>
 internal sealed record TasksRescueParams(DateTimeOffset Now, string Rescuer, int Limit)
 {
+    /// <summary>
+    /// The attempts the rescuer runs (task ids). When given, its own other tasks whose lease ran out are rescued too:
+    /// they are attempts whose outcome was written without waiting for the disk and lost in a database crash, which
+    /// no heartbeat renews any more. Null: the rescuer's own tasks are never taken by lease expiry.
+    /// </summary>
+    public IReadOnlyCollection<long>? Held { get; init; }
+
     /// <summary>Take every running task whatever its lease: recovery at start of a single-process store.</summary>
     public bool AllRunning { get; init; }
 

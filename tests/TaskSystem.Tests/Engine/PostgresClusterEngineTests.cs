@@ -45,6 +45,26 @@ public sealed class PostgresClusterEngineTests(ITestOutputHelper output) : IAsyn
         time.AdvanceUntilAsync(TimeSpan.FromSeconds(1), async () => (await host.Manager.GetAsync(id))!, task => task.State == state, $"task {id} to be {state}");
 
     [Fact]
+    public async Task OutcomeLostInADatabaseCrash_ItsTaskIsPutBackInTheQueueByItsOwnNodesRescuer()
+    {
+        // Outcomes commit without waiting for the disk, so a PostgreSQL crash can lose one: its task is then left
+        // running under the node that ran it, with a claim that node no longer holds. Such a row is written here
+        // directly, in a queue the node does not serve (so that it cannot claim the task again itself).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var node = await StartNodeAsync("solo", b => b.AddHandler("t", (_, _) => Task.CompletedTask),
+            o => o.Queues["default"] = new TaskQueueOptions(), time);
+        var now = time.GetUtcNow();
+        var id = (await node.Store.TasksInsertAsync(new TasksInsertParams([NewTask("t", now) with { Queue = "elsewhere" }]), CancellationToken.None))[0].Id;
+        Assert.Single(await node.Store.TasksClaimAsync(
+            new TasksClaimParams("solo", 77, 1, ["t"], now, now.AddSeconds(30)) { Queues = ["elsewhere"] }, CancellationToken.None));
+
+        var rescued = await AdvanceUntilAsync(time, node, id, TaskState.Queued);
+
+        Assert.Equal(1, rescued.Attempt);
+        Assert.Contains("solo", rescued.Errors.Single().Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TaskAddedByAnotherNode_StartsOnAnIdleNodeWithinMilliseconds_WithoutPolling()
     {
         var started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -496,6 +496,21 @@ public abstract partial class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TasksRescue_WithWhatTheRescuerHolds_TakesItsOwnExpiredTasksItNoLongerHolds_Only()
+    {
+        // Attempts whose outcome a database crash lost: running under the rescuer, renewed by no heartbeat.
+        await InsertAsync(Task(), Task(), Task());
+        var claimed = await ClaimAsync(limit: 3, node: "me");
+        var (held, lost, fresh) = (claimed[0].Id, claimed[1].Id, claimed[2].Id);
+        await Store.NodeHeartbeatAsync(new NodeHeartbeatParams("me", T0.AddMinutes(1), T0.AddMinutes(2), T0, 5, 1) { Held = [new HeldClaim(fresh, claimed[2].ClaimId!.Value)] }, CancellationToken.None);
+
+        var rescued = await Store.TasksRescueAsync(new TasksRescueParams(T0.AddMinutes(1), "me", 100) { Held = [held] }, CancellationToken.None);
+
+        Assert.Equal(lost, Assert.Single(rescued).Id);
+        Assert.Equal((TaskState.Running, TaskState.Queued, TaskState.Running), ((await GetAsync(held)).State, (await GetAsync(lost)).State, (await GetAsync(fresh)).State));
+    }
+
+    [Fact]
     public async Task TasksRescue_StoppedTask_IsCancelledNotRerun()
     {
         var id = (await InsertAsync(Task()))[0].Id;

@@ -578,7 +578,8 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                     lease_expires_at = NULL
                 WHERE id IN (
                     SELECT id FROM tasks
-                    WHERE state = 'running' AND node NOT GLOB 'worker:*' AND ($all_running = 1 OR (node <> $rescuer AND lease_expires_at < $now) OR node = $all_of_node)
+                    WHERE state = 'running' AND node NOT GLOB 'worker:*' AND ($all_running = 1 OR node = $all_of_node
+                           OR ((node <> $rescuer OR ($held IS NOT NULL AND id NOT IN (SELECT value FROM json_each($held)))) AND lease_expires_at < $now))
                     LIMIT $limit)
                 RETURNING id, node, state, queue
                 """)
@@ -586,6 +587,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 .Bind("$rescuer", parameters.Rescuer)
                 .Bind("$all_running", parameters.AllRunning ? 1 : 0)
                 .Bind("$all_of_node", parameters.AllOfNode)
+                .Bind("$held", parameters.Held is null ? null : JsonIds(parameters.Held))
                 .Bind("$limit", parameters.Limit)
                 .ExecuteReader())
             {
