@@ -47,7 +47,7 @@ internal sealed class EndToEndWorkload : IWorkload
 
             if (await context.PostgresAsync() is { } postgres)
             {
-                var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers), "tasks/s");
+                var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers, report), "tasks/s");
                 var theirsPg = report.Add("e2e", $"Hangfire PostgreSQL, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Postgres(PostgresServer.NewDatabase(), workers), hangfireDurableCount, context.Options), "tasks/s");
                 report.RatioIfEnough($"e2e-postgres-{workers}w", oursPg / theirsPg, $"TaskSystem ÷ Hangfire, both on PostgreSQL, {workers} workers", hangfireDurableCount, MinimumJobs);
                 await RawStoreRatiosAsync(context, "PostgreSQL", "postgres", workers, oursPg, round => RawStoreDrain.PostgresAsync(PostgresServer.NewDatabase(), count, round));
