@@ -31,7 +31,7 @@ internal sealed class DashboardWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var tasks = context.Options.Size(1_000_000, 20_000);
+        var tasks = context.Options.Size(1_000_000, 5_000);
         var label = tasks >= 1_000_000 ? $"{tasks / 1_000_000}M" : $"{tasks / 1000}k";
         var sqlite = $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}";
         await SeedSqliteAsync(sqlite, tasks);
