@@ -161,7 +161,7 @@ internal sealed class DashboardWorkload : IWorkload
         await using (server)
         {
             var endpoint = new IPEndPoint(IPAddress.Loopback, server.Address.Port);
-            var duration = context.Options.Duration(5, 0.5);
+            var duration = context.Options.Duration(5, 0.25);
 
             // The overview at rest first: nothing else runs on the server.
             var overview = await MedianAsync(20, async () =>
@@ -170,7 +170,7 @@ internal sealed class DashboardWorkload : IWorkload
                 return response.EnsureSuccessStatusCode();
             });
             var seededQueued = await UnfinishedAsync(server);
-            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.3)); // warm-up
+            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.15)); // warm-up
             await DrainedAsync(server, seededQueued);
 
             var without = new List<double>();
