@@ -8,23 +8,29 @@ namespace TaskSystem.Benchmarks.Support;
 /// What a run on one database costs the PostgreSQL server: deltas of <c>pg_stat_wal</c> (the whole server's WAL),
 /// <c>pg_stat_database</c> and <c>pg_stat_statements</c> (that database only), and the CPU time of the server's
 /// processes read from /proc. Each snapshot is taken once no process of the server serves that database any more:
-/// a backend publishes its counters when it exits (an idle one may hold them for up to ten seconds), and its CPU time
-/// moves into the postmaster's children's time when the postmaster reaps it, so that backends that come and go between
-/// two snapshots are counted too. The statistics queries run in the <c>postgres</c> database and are left out.
+/// a backend publishes its counters when it exits (an idle one may hold them for up to ten seconds). The CPU time of
+/// the server's processes is sampled every 50 ms and each process's last reading kept, so that backends that come and
+/// go between two snapshots are counted too (less their last 50 ms at most). The statistics queries run in the <c>postgres</c> database and are left out.
 /// </summary>
-internal sealed class PostgresCost
+internal sealed class PostgresCost : IDisposable
 {
     private static readonly TimeSpan IdleDeadline = TimeSpan.FromSeconds(15);
     private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
 
     private readonly string _database;
     private readonly int _postmaster;
+    private readonly Dictionary<int, long> _lastSeen = [];
+    private readonly Timer _sampler;
 
     private PostgresCost(string database, int postmaster)
     {
         _database = database;
         _postmaster = postmaster;
+        _sampler = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(50));
     }
+
+    /// <summary>Stops sampling the server's processes.</summary>
+    public void Dispose() => _sampler.Dispose();
 
     /// <summary>A probe for the database of <paramref name="connectionString"/>; null where /proc cannot be read.</summary>
     public static async Task<PostgresCost?> ForAsync(string connectionString)
@@ -147,25 +153,34 @@ internal sealed class PostgresCost
         return false;
     }
 
-    /// <summary>The postmaster's own CPU time and its reaped children's, plus its live children's.</summary>
+    /// <summary>
+    /// The CPU time of the postmaster and of every process of it seen so far: each child's last reading is kept, so that
+    /// a backend that exited still counts (the postmaster's time for its reaped children did not grow for them here).
+    /// </summary>
     private TimeSpan ServerCpu()
     {
-        var ticks = 0L;
-        if (Stat(_postmaster) is { } own)
+        Sample();
+        lock (_lastSeen)
         {
-            ticks += long.Parse(own[11], CultureInfo.InvariantCulture) + long.Parse(own[12], CultureInfo.InvariantCulture)
-                + long.Parse(own[13], CultureInfo.InvariantCulture) + long.Parse(own[14], CultureInfo.InvariantCulture);
+            var own = Stat(_postmaster) is { } stat ? long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture) : 0;
+            return TimeSpan.FromSeconds((own + _lastSeen.Values.Sum()) / TicksPerSecond);
         }
+    }
 
+    /// <summary>Reads every child's CPU time (a timer does this every 50 ms, so that backends that exit between snapshots are counted).</summary>
+    private void Sample()
+    {
         foreach (var pid in Children())
         {
-            if (Stat(pid) is { } stat)
+            if (Stat(pid) is { } stat && stat[0] != "Z")
             {
-                ticks += long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture);
+                var ticks = long.Parse(stat[11], CultureInfo.InvariantCulture) + long.Parse(stat[12], CultureInfo.InvariantCulture);
+                lock (_lastSeen)
+                {
+                    _lastSeen[pid] = Math.Max(ticks, _lastSeen.GetValueOrDefault(pid));
+                }
             }
         }
-
-        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
     private List<int> Children()

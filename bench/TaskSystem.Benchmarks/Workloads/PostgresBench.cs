@@ -25,7 +25,7 @@ internal static class PostgresBench
             await schema.MigrateAsync(CancellationToken.None);
         }
 
-        var cost = costReport is null ? null : await PostgresCost.ForAsync(database);
+        using var cost = costReport is null ? null : await PostgresCost.ForAsync(database);
         var before = cost is null ? null : await cost.SnapshotAsync();
         await using (var enqueuer = Node(database, workers))
         {
