@@ -59,8 +59,17 @@ public sealed class PostgresServer : IAsyncDisposable
     /// Keep PostgreSQL's fsync on (the benchmark measures durable work). Tests turn it off: their data is thrown away,
     /// and a crash of the server process (not of the machine) loses nothing either way.
     /// </param>
-    public static async Task<PostgresServer> StartOwnAsync(bool durable = false)
+    /// <param name="settings">
+    /// Extra server settings, each <c>name=value</c> (no spaces), passed as <c>-c</c> options at every start: the
+    /// benchmark loads pg_stat_statements this way. None by default.
+    /// </param>
+    public static async Task<PostgresServer> StartOwnAsync(bool durable = false, IReadOnlyList<string>? settings = null)
     {
+        if (settings?.FirstOrDefault(s => !s.Contains('=', StringComparison.Ordinal) || s.Any(char.IsWhiteSpace)) is { } invalid)
+        {
+            throw new ArgumentException($"A server setting is name=value with no spaces, not '{invalid}'.", nameof(settings));
+        }
+
         var binaries = FindBinaries();
         var directory = Path.Combine(Path.GetTempPath(), "tasksystem-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -75,7 +84,7 @@ public sealed class PostgresServer : IAsyncDisposable
             }
 
             await RunAsync(asRoot, Path.Combine(binaries, "initdb"), ["-D", Path.Combine(directory, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
-            var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=5", directory, binaries) { Port = port, AsRoot = asRoot, Durable = durable };
+            var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=5", directory, binaries) { Port = port, AsRoot = asRoot, Durable = durable, Settings = settings ?? [] };
             await server.StartServerAsync();
             StartWatchdog(server);
             return server;
@@ -93,6 +102,8 @@ public sealed class PostgresServer : IAsyncDisposable
     private bool AsRoot { get; init; }
 
     private bool Durable { get; init; }
+
+    private IReadOnlyList<string> Settings { get; init; } = [];
 
     /// <summary>Creates an empty database and returns a connection string to it.</summary>
     public async Task<string> CreateDatabaseAsync()
@@ -118,7 +129,8 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var directory = _directory ?? throw new InvalidOperationException("Only a server started by the tests can be started and stopped.");
         var options = $"-p {Port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=400"
-            + (Durable ? "" : " -c fsync=off -c full_page_writes=off");
+            + (Durable ? "" : " -c fsync=off -c full_page_writes=off")
+            + string.Concat(Settings.Select(setting => " -c " + setting));
         return RunAsync(AsRoot, Path.Combine(_binaries!, "pg_ctl"),
             ["-D", Path.Combine(directory, "data"), "-o", options, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60", "start"]);
     }

@@ -27,6 +27,10 @@ internal static class Machine
         return line?.Split(':', 2)[1].Trim();
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages (other work on the machine moves wall-clock figures), or "?".</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
     /// <summary>Peak resident memory of a process (VmHWM), in MiB, on Linux.</summary>
     public static double PeakRssMiB(int processId)
     {

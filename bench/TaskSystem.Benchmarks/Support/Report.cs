@@ -79,6 +79,7 @@ internal sealed class Report
     {
         >= 100 => value.ToString("N0", CultureInfo.InvariantCulture),
         >= 10 => value.ToString("0.0", CultureInfo.InvariantCulture),
+        > 0 and < 0.1 => value.ToString("0.0000", CultureInfo.InvariantCulture),
         _ => value.ToString("0.00", CultureInfo.InvariantCulture),
     };
 }

@@ -18,7 +18,7 @@ internal sealed class BulkWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var count = context.Options.Size(100_000, 10_000);
+        var count = context.Options.Size(100_000, 2_000);
         await RunOnAsync(context, TaskSystemNode.Sqlite(context.NewFolder(), workers: 4), "SQLite", "sqlite", count);
         if (await context.PostgresAsync() is not null)
         {
@@ -37,7 +37,7 @@ internal sealed class BulkWorkload : IWorkload
         }
 
         var bulk = node.Host.Services.GetRequiredService<TaskBulkActions>();
-        var idle = await EnqueueLatenciesAsync(node, Task.Delay(TimeSpan.FromSeconds(2)));
+        var idle = await EnqueueLatenciesAsync(node, Task.Delay(context.Options.Duration(2, 0.3)));
         idle.Report(context.Report, "bulk", $"{store}: single enqueue, store otherwise idle");
 
         var watch = Stopwatch.StartNew();

@@ -17,7 +17,7 @@ internal sealed class ChainWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var links = context.Options.Size(1000, 100);
+        var links = context.Options.Size(1000, 50);
         await using (var sqlite = TaskSystemNode.Sqlite(context.NewFolder(), workers: 4))
         {
             await RunChainAsync(context, sqlite, "SQLite", links);

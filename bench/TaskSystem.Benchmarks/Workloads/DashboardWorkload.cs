@@ -31,7 +31,7 @@ internal sealed class DashboardWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var tasks = context.Options.Size(1_000_000, 20_000);
+        var tasks = context.Options.Size(1_000_000, 5_000);
         var label = tasks >= 1_000_000 ? $"{tasks / 1_000_000}M" : $"{tasks / 1000}k";
         var sqlite = $"Data Source={Path.Combine(context.NewFolder(), "tasks.db")}";
         await SeedSqliteAsync(sqlite, tasks);
@@ -161,7 +161,7 @@ internal sealed class DashboardWorkload : IWorkload
         await using (server)
         {
             var endpoint = new IPEndPoint(IPAddress.Loopback, server.Address.Port);
-            var duration = context.Options.Duration(5, 0.5);
+            var duration = context.Options.Duration(5, 0.25);
 
             // The overview at rest first: nothing else runs on the server.
             var overview = await MedianAsync(20, async () =>
@@ -170,7 +170,7 @@ internal sealed class DashboardWorkload : IWorkload
                 return response.EnsureSuccessStatusCode();
             });
             var seededQueued = await UnfinishedAsync(server);
-            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.3)); // warm-up
+            await HttpLoad.RunAsync(endpoint, "/tasks", Body, Connections, context.Options.Duration(2, 0.15)); // warm-up
             await DrainedAsync(server, seededQueued);
 
             var without = new List<double>();

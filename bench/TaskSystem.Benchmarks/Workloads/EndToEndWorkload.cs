@@ -24,15 +24,15 @@ internal sealed class EndToEndWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var options = context.Options;
-        var count = options.Size(50_000, 4_000);
+        var count = options.Size(50_000, 1_000);
 
         // Hangfire on durable storage runs at about a hundred jobs a second: fewer jobs, same per-second rate. Quick
-        // mode's hundred are too few for a rate (its start-up weighs as much as the jobs): its ratios say so.
-        var hangfireDurableCount = options.Size(2_000, 100);
+        // mode's thirty are too few for a rate (its start-up weighs as much as the jobs): its ratios say so.
+        var hangfireDurableCount = options.Size(2_000, 30);
         var report = context.Report;
 
         // Warm the JIT, as a server that has run for a while would be.
-        await TaskSystemSqliteAsync(context, options.Size(20_000, 1_000), 20);
+        await TaskSystemSqliteAsync(context, options.Size(20_000, 500), 20);
 
         foreach (var workers in new[] { 5, 20 })
         {
@@ -47,7 +47,7 @@ internal sealed class EndToEndWorkload : IWorkload
 
             if (await context.PostgresAsync() is { } postgres)
             {
-                var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers), "tasks/s");
+                var oursPg = report.Add("e2e", $"TaskSystem PostgreSQL, {workers} workers", await PostgresBench.TaskSystemDrainAsync(postgres, count, workers, report), "tasks/s");
                 var theirsPg = report.Add("e2e", $"Hangfire PostgreSQL, {workers} workers ({hangfireDurableCount} jobs)", HangfireRun(HangfireNode.Postgres(PostgresServer.NewDatabase(), workers), hangfireDurableCount, context.Options), "tasks/s");
                 report.RatioIfEnough($"e2e-postgres-{workers}w", oursPg / theirsPg, $"TaskSystem ÷ Hangfire, both on PostgreSQL, {workers} workers", hangfireDurableCount, MinimumJobs);
                 await RawStoreRatiosAsync(context, "PostgreSQL", "postgres", workers, oursPg, round => RawStoreDrain.PostgresAsync(PostgresServer.NewDatabase(), count, round));
@@ -90,7 +90,7 @@ internal sealed class EndToEndWorkload : IWorkload
     /// <summary>Producers enqueue one task per call while 20 workers process: the rate that is both accepted and done.</summary>
     private static async Task SteadyMixAsync(BenchContext context)
     {
-        var duration = context.Options.Duration(10, 1);
+        var duration = context.Options.Duration(10, 0.5);
         const int Producers = 8;
         const int Workers = 20;
 

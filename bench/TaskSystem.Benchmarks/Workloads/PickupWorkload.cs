@@ -14,7 +14,7 @@ internal sealed class PickupWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var samples = context.Options.Size(300, 30);
+        var samples = context.Options.Size(300, 15);
         await using (var node = TaskSystemNode.Sqlite(context.NewFolder(), workers: 5))
         {
             await node.StartAsync();

@@ -19,7 +19,7 @@ internal sealed class ScaleWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var queued = context.Options.Size(1_000_000, 50_000);
+        var queued = context.Options.Size(1_000_000, 10_000);
         var label = queued >= 1_000_000 ? $"{queued / 1_000_000}M" : $"{queued / 1000}k";
         var report = context.Report;
         var empty = context.NewFolder();
@@ -32,8 +32,8 @@ internal sealed class ScaleWorkload : IWorkload
         report.Add("scale", $"server start-up to ready, {label} queued", deepStart.TotalMilliseconds, "ms");
         report.Add("scale", $"server peak RSS, {label} queued", deepRss, "MiB");
 
-        var duration = context.Options.Duration(3, 0.5);
-        var samples = context.Options.Size(200, 30);
+        var duration = context.Options.Duration(3, 0.3);
+        var samples = context.Options.Size(200, 20);
         var (emptyEnqueue, emptyPickup) = await NodeFiguresAsync(empty, duration, samples);
         var (deepEnqueue, deepPickup) = await NodeFiguresAsync(deep, duration, samples);
         report.Add("scale", "enqueue, 16 callers, empty queue", emptyEnqueue, "tasks/s");

@@ -44,7 +44,7 @@ internal sealed class SchedulesWorkload : IWorkload
     private static async Task PunctualityAsync(BenchContext context, BenchServer server)
     {
         using var client = server.NewClient();
-        var ticks = context.Options.Quick ? 5 : 20;
+        var ticks = context.Options.Quick ? 2 : 20;
         using (var put = await client.PutAsync(new Uri("/schedules/bench-pulse", UriKind.Relative),
             new StringContent("""{"every": 1, "type": "demo", "payload": {"durationMs": 0}}""")))
         {

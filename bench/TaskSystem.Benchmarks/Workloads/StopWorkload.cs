@@ -17,7 +17,7 @@ internal sealed class StopWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var samples = context.Options.Size(200, 20);
+        var samples = context.Options.Size(200, 10);
         await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers: 5);
         await node.StartAsync();
         var ours = new Latencies();

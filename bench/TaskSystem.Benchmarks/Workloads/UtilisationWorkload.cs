@@ -24,7 +24,7 @@ internal sealed class UtilisationWorkload : IWorkload
 
     public async Task RunAsync(BenchContext context)
     {
-        var seconds = context.Options.Quick ? 0.5 : 4;
+        var seconds = context.Options.Quick ? 0.2 : 4;
         var report = context.Report;
         foreach (var (workers, delayMs) in Cases)
         {

@@ -30,12 +30,12 @@ internal sealed class WorkersWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var options = context.Options;
-        var count = options.Size(50_000, 3_000);
+        var count = options.Size(50_000, 1_000);
         var report = context.Report;
 
         // Warm up the JIT and the connection pools on a small drain.
-        await DrainAsync(context, options.Size(10_000, 500), workers: 1, batchReports: false);
-        await DrainAsync(context, options.Size(10_000, 500), workers: 1, batchReports: true);
+        await DrainAsync(context, options.Size(10_000, 200), workers: 1, batchReports: false);
+        await DrainAsync(context, options.Size(10_000, 200), workers: 1, batchReports: true);
 
         var inProcess = report.Add("workers", "in-process handlers, 20 workers (same drain)", await InProcessDrainAsync(context, count, 20), "tasks/s");
         foreach (var batchReports in new[] { false, true })
@@ -54,8 +54,8 @@ internal sealed class WorkersWorkload : IWorkload
         }
 
         await using var server = await BenchServer.StartAsync(context, ["--TaskSystem:ExternalTypes:0", ExternalType]);
-        (await WakeUpAsync(server, options.Size(300, 30))).Report(report, "workers", "claim-to-start (long-poll wake-up, enqueue to claim answer)");
-        var (delivered, stopCall) = await StopDeliveryAsync(server, options.Size(100, 15));
+        (await WakeUpAsync(server, options.Size(300, 15))).Report(report, "workers", "claim-to-start (long-poll wake-up, enqueue to claim answer)");
+        var (delivered, stopCall) = await StopDeliveryAsync(server, options.Size(100, 8));
         delivered.Report(report, "workers", "stop → heartbeat answer with stopRequested (long-poll heartbeat)");
         stopCall.Report(report, "workers", "stop call → returns (worker acknowledged with fail)");
     }
