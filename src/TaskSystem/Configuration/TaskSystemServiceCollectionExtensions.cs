@@ -93,6 +93,8 @@ public static class TaskSystemServiceCollectionExtensions
         services.AddSingleton<StopWaiters>();
         services.AddSingleton<TaskWaiters>();
         services.AddSingleton(sp => new WorkerSlots(withEngine ? sp.GetRequiredService<EngineSettings>().Concurrency : 0, sp.GetRequiredService<WakeSignal>()));
+        services.AddSingleton(sp => new TasksClaimedAhead(
+            withEngine && sp.GetRequiredService<EngineSettings>() is { ClaimAhead: true } settings ? settings.Concurrency : 0, sp.GetRequiredService<TimeProvider>()));
         // The cap is kept by nodes with workers, whose housekeeping counts the queue; a client never counts it.
         services.AddSingleton(sp => new QueueCounts(withEngine ? sp.GetRequiredService<IOptions<TaskSystemOptions>>().Value.MaxQueued : 0));
         services.AddSingleton<TaskMetrics>();
@@ -147,8 +149,6 @@ public static class TaskSystemServiceCollectionExtensions
 
         services.AddSingleton<Housekeeping>();
         services.AddSingleton<Completer>();
-        services.AddSingleton(sp => new TasksClaimedAhead(
-            sp.GetRequiredService<EngineSettings>() is { ClaimAhead: true } settings ? settings.Concurrency : 0, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TaskExecutor>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<NodeMaintenance>();

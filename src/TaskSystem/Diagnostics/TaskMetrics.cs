@@ -25,6 +25,7 @@ internal sealed class TaskMetrics
     private readonly Counter<long> _cancelled;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deleted;
+    private readonly Counter<long> _releasedAhead;
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _duration;
     private readonly ObservableGauge<long> _depth;
@@ -33,7 +34,7 @@ internal sealed class TaskMetrics
     private readonly QueueCounts _counts;
     private readonly KeyValuePair<string, object?> _node;
 
-    public TaskMetrics(IMeterFactory meterFactory, WorkerSlots slots, QueueCounts counts, EngineSettings settings)
+    public TaskMetrics(IMeterFactory meterFactory, WorkerSlots slots, TasksClaimedAhead ahead, QueueCounts counts, EngineSettings settings)
     {
         _counts = counts;
         _node = new(TaskTracing.Node, settings.Node);
@@ -65,6 +66,18 @@ internal sealed class TaskMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         meter.CreateObservableUpDownCounter("tasksystem.workers.busy", () => new Measurement<int>(slots.Busy, _node), "{worker}", "Workers running a task on this node.");
         meter.CreateObservableUpDownCounter("tasksystem.workers.total", () => new Measurement<int>(slots.Capacity, _node), "{worker}", "Workers on this node (TaskSystem:Concurrency).");
+        meter.CreateObservableUpDownCounter(
+            "tasksystem.tasks.claimed_ahead", () => new Measurement<int>(ahead.Count, _node), "{task}", "Tasks claimed ahead of a free worker, waiting for one on this node (TaskSystem:ClaimAhead).");
+        _releasedAhead = meter.CreateCounter<long>(
+            "tasksystem.tasks.claimed_ahead.released", "{task}", "Tasks claimed ahead that went back to the queue unstarted: no worker freed up in time, or the node stopped.");
+    }
+
+    public void ReleasedAhead(int count)
+    {
+        if (count > 0)
+        {
+            _releasedAhead.Add(count, _node);
+        }
     }
 
     /// <summary>True when someone listens to the queue-depth gauge: only then are the counts worth refreshing.</summary>

@@ -20,6 +20,7 @@ internal sealed class Dispatcher(
     Completer completer,
     TaskExecutor executor,
     TasksClaimedAhead ahead,
+    TaskMetrics metrics,
     QueueLimits limits,
     EngineSettings settings,
     TimeProvider time,
@@ -279,6 +280,7 @@ internal sealed class Dispatcher(
 
     private void ReleaseAhead(List<TaskExecution>? unstarted, string reason)
     {
+        metrics.ReleasedAhead(unstarted?.Count ?? 0);
         foreach (var execution in unstarted ?? [])
         {
             executor.ResolveUnstarted(execution, reason);

@@ -25,16 +25,21 @@ internal sealed class TasksClaimedAhead(int concurrency, TimeProvider time)
 
     /// <summary>
     /// How many more to claim ahead: twice the completions a claim's round trip has lately seen (what the workers
-    /// consume while the next claim is in flight, with a margin), at most one more task per worker, less those waiting.
+    /// consume while the next claim is in flight, with a margin), rounded up, at most one more task per worker, less
+    /// those waiting. None when fewer than one claim in ten sees a worker finish: tasks that long lose little to a
+    /// claim's round trip, and a task held for them would wait long for a worker.
     /// </summary>
     public int Wanted
     {
         get
         {
-            var target = Math.Min(concurrency, (int)(2 * Volatile.Read(ref _completionsPerClaim)));
+            var perClaim = Volatile.Read(ref _completionsPerClaim);
+            var target = perClaim < MinCompletionsPerClaim ? 0 : Math.Min(concurrency, (int)Math.Ceiling(2 * perClaim));
             return Volatile.Read(ref _closed) ? 0 : Math.Max(0, target - Count);
         }
     }
+
+    private const double MinCompletionsPerClaim = 0.1;
 
     /// <summary>Records how many attempts finished while one claim was in flight (a moving average).</summary>
     public void ObserveClaim(long completionsDuringClaim) =>

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
+using TaskSystem.Diagnostics;
 using TaskSystem.Engine;
 using TaskSystem.Tests.Support;
 
@@ -55,9 +58,12 @@ public abstract partial class EngineContractTests
             node.Ahead.ObserveClaim(0);
         }
 
+        using var released = new MetricCollector<long>(
+            node.Host.Host.Services.GetRequiredService<IMeterFactory>(), TaskSystemDiagnostics.MeterName, "tasksystem.tasks.claimed_ahead.released");
         node.Time.Advance(TasksClaimedAhead.MaxHold + TimeSpan.FromMilliseconds(50));
         var queued = await node.Host.WaitForStateAsync(next.Id, TaskState.Queued);
         Assert.Equal(0, queued.Attempt);
+        Assert.Equal(1, released.GetMeasurementSnapshot().EvaluateAsCounter());
 
         node.Gate.TrySetResult();
         var done = await node.Host.WaitForStateAsync(next.Id, TaskState.Succeeded);

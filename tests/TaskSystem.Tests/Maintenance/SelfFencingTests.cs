@@ -160,7 +160,7 @@ public sealed class SelfFencingTests
         var fail = 2;
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var settings = EngineSettings.From(new TaskSystemOptions());
-        var metrics = new TaskMetrics(services.GetRequiredService<IMeterFactory>(), new WorkerSlots(1, new WakeSignal()), new QueueCounts(0), settings);
+        var metrics = new TaskMetrics(services.GetRequiredService<IMeterFactory>(), new WorkerSlots(1, new WakeSignal()), new TasksClaimedAhead(1, TimeProvider.System), new QueueCounts(0), settings);
         using var loop = new MaintenanceLoop(
             "heartbeat",
             TimeSpan.FromSeconds(10),
