@@ -93,7 +93,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<SqliteWriteOp>(MaxOperationsPerCommit);
-        var lastDurableBatch = 0;
+        var expected = 0;
         while (await WaitForWorkAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxOperationsPerCommit && _queue.Reader.TryRead(out var operation))
@@ -101,17 +101,20 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 batch.Add(operation);
             }
 
-            if (batch.Exists(operation => operation.Durable))
+            var durable = batch.Exists(operation => operation.Durable);
+            if (durable && batch.Count < expected && expected > MinGatheredCallers)
             {
-                if (batch.Count < lastDurableBatch / 2)
-                {
-                    Gather(batch, lastDurableBatch);
-                }
-
-                lastDurableBatch = batch.Count;
+                Gather(batch, expected);
             }
 
             RunBatch(batch);
+            if (durable)
+            {
+                // Who writes next: the callers this fsync answered (they come back with their next writes) and those
+                // that queued while it ran. Waiting for all of them lets one fsync serve every concurrent caller.
+                expected = Math.Min(MaxOperationsPerCommit, batch.Count + _queue.Reader.Count);
+            }
+
             batch.Clear();
         }
     }
@@ -190,6 +193,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// With this few writers, waiting is not worth it: a lone caller, or one beside the dispatcher's claims, would wait
+    /// for a write that is not coming.
+    /// </summary>
+    private const int MinGatheredCallers = 2;
 
     /// <summary>Far below an fsync (about 130 µs on the disks measured), so it costs a lone caller nothing noticeable.</summary>
     private const int GatherMicroseconds = 200;

@@ -93,7 +93,8 @@ public sealed class HttpTargetDocsTests
             "javascript" => ChildProcess.Start("node", [await SaveAsync(directory, "receiver.js", Assert.Single(RepositoryDocs.CodeBlocks(Page, "javascript")))], environment),
             _ => await StartAspNetCoreReceiverAsync(directory, environment),
         };
-        await process.WaitListeningAsync(port);
+        // `dotnet run` checks its build before it listens: minutes on a loaded machine. The deadline only bounds a failure.
+        await process.WaitListeningAsync(port, language is "csharp" ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(60));
         return new Receiver(process, directory, port);
     }
 
