@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -80,12 +81,27 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<SqliteWriteContext, T> work, bool singleStatement, bool durable, bool grows = false)
     {
         var operation = new SqliteWriteOp<T>(work, singleStatement, durable, grows);
+        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(operation))
         {
             throw new ObjectDisposedException(nameof(SqliteWriter), "The SQLite store is closed.");
         }
 
         return operation.Task;
+    }
+
+    /// <summary>Writes queued and not taken yet (the single-reader channel cannot count them itself).</summary>
+    private int _queued;
+
+    private bool TryTake([NotNullWhen(true)] out SqliteWriteOp? operation)
+    {
+        if (!_queue.Reader.TryRead(out operation))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _queued);
+        return true;
     }
 
     private SqliteWriteContext Context => _context ?? throw new InvalidOperationException("The writer's connection is closed.");
@@ -96,7 +112,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var expected = 0;
         while (await WaitForWorkAsync().ConfigureAwait(false))
         {
-            while (batch.Count < MaxOperationsPerCommit && _queue.Reader.TryRead(out var operation))
+            while (batch.Count < MaxOperationsPerCommit && TryTake(out var operation))
             {
                 batch.Add(operation);
             }
@@ -112,7 +128,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             {
                 // Who writes next: the callers this fsync answered (they come back with their next writes) and those
                 // that queued while it ran. Waiting for all of them lets one fsync serve every concurrent caller.
-                expected = Math.Min(MaxOperationsPerCommit, batch.Count + _queue.Reader.Count);
+                expected = Math.Min(MaxOperationsPerCommit, batch.Count + Volatile.Read(ref _queued));
             }
 
             batch.Clear();
@@ -183,7 +199,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var spinner = new SpinWait();
         while (batch.Count < expected && batch.Count < MaxOperationsPerCommit && Stopwatch.GetTimestamp() < until)
         {
-            if (_queue.Reader.TryRead(out var operation))
+            if (TryTake(out var operation))
             {
                 batch.Add(operation);
             }
