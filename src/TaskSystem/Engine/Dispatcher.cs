@@ -256,12 +256,12 @@ internal sealed class Dispatcher(
                 // Registered first: a worker may begin it as soon as it is added, and finish before this returns.
                 var execution = TaskExecution.ClaimedAhead(task);
                 running.Add(execution);
-                ahead.Add(execution, _resolveUnstarted ??= e => executor.ResolveUnstarted(e));
+                ahead.Add(execution, _resolveUnstarted);
             }
         }
     }
 
-    private Action<TaskExecution>? _resolveUnstarted;
+    private readonly Action<TaskExecution> _resolveUnstarted = execution => executor.ResolveUnstarted(execution);
 
     /// <summary>Starts tasks claimed ahead in worker slots freed otherwise than by a finishing worker's hand-over.</summary>
     private void BeginAhead()

@@ -137,10 +137,10 @@ internal sealed class TasksClaimedAhead(int concurrency, TimeProvider time)
         }
     }
 
-    /// <summary>Refuses further begins and takes every waiting attempt, resolved for release (the node stops claiming).</summary>
-    public List<TaskExecution> Close()
+    /// <summary>Refuses further begins and takes every waiting attempt, resolved for release (the node stops claiming); null when none waits.</summary>
+    public List<TaskExecution>? Close()
     {
-        var all = new List<TaskExecution>();
+        List<TaskExecution>? all = null;
         lock (_waiting)
         {
             Volatile.Write(ref _closed, true);
@@ -149,7 +149,7 @@ internal sealed class TasksClaimedAhead(int concurrency, TimeProvider time)
                 if (execution.TryResolveUnstarted())
                 {
                     Interlocked.Decrement(ref _count);
-                    all.Add(execution);
+                    (all ??= []).Add(execution);
                 }
             }
         }
