@@ -13,7 +13,7 @@ namespace TaskSystem.Cluster.Tests;
 /// node and heartbeat, complete or fail through any other; a long poll on one node wakes for a task enqueued on another;
 /// a stop sent to one node reaches the heartbeat waiting on another.
 /// </summary>
-public sealed class ExternalWorkerClusterTests : IAsyncLifetime
+public sealed class ExternalWorkerClusterTests(ExternalWorkerClusterTests.Nodes cluster) : IClassFixture<ExternalWorkerClusterTests.Nodes>
 {
     private static readonly string[] Settings =
     [
@@ -22,23 +22,10 @@ public sealed class ExternalWorkerClusterTests : IAsyncLifetime
         "--TaskSystem:RescueInterval", "00:00:00.500",
     ];
 
-    private readonly List<ServerProcess> _nodes = [];
+    private readonly IReadOnlyList<ServerProcess> _nodes = cluster.Nodes;
 
-    public async Task InitializeAsync()
-    {
-        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
-        _nodes.AddRange(await Task.WhenAll(
-            ServerNodeProcess.StartAsync("node1", database, Settings),
-            ServerNodeProcess.StartAsync("node2", database, Settings)));
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    /// <summary>Two nodes; each test ends the task it enqueued (done, cancelled), so none is left for another's claim.</summary>
+    public sealed class Nodes() : ClusterNodes(("node1", Settings), ("node2", Settings));
 
     [Fact]
     public async Task ClaimOnOneNode_WakesForATaskEnqueuedOnAnother_AndTheWorkerReportsThroughEither()

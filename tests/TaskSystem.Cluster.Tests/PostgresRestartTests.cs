@@ -9,35 +9,47 @@ using static TaskSystem.Cluster.Tests.Support.TaskApi;
 namespace TaskSystem.Cluster.Tests;
 
 /// <summary>PostgreSQL restarts while two nodes take a steady stream of tasks: they answer 503 meanwhile, never 500, and lose nothing.</summary>
-public sealed class PostgresRestartTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public sealed class PostgresRestartTests(PostgresRestartTests.Cluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresRestartTests.Cluster>
 {
     private const int Clients = 8;
     private const int MaxRequests = 50_000;
-    private PostgresServer _postgres = null!;
-    private readonly List<ServerProcess> _nodes = [];
+    private readonly PostgresServer _postgres = cluster.Postgres;
+    private readonly IReadOnlyList<ServerProcess> _nodes = cluster.Nodes;
     private readonly ConcurrentBag<long> _accepted = [];
     private readonly ConcurrentDictionary<string, int> _answers = new();
     private int _requests;
 
-    public async Task InitializeAsync()
+    /// <summary>
+    /// A PostgreSQL server of this class's own (stopping it must not disturb the other tests) and two nodes on it, for
+    /// both ways of stopping it: the second restart finds nodes that already lived through the first.
+    /// </summary>
+    public sealed class Cluster : IAsyncLifetime
     {
-        // A server of this test's own: stopping it must not disturb the other tests.
-        _postgres = await PostgresServer.StartOwnAsync();
-        var database = await _postgres.CreateDatabaseAsync();
-        string[] settings = ["--TaskSystem:Concurrency", "8", "--TaskSystem:LeaseDuration", "00:00:20", "--TaskSystem:HeartbeatInterval", "00:00:02"];
-        _nodes.AddRange(await Task.WhenAll(
-            ServerNodeProcess.StartAsync("node1", database, settings),
-            ServerNodeProcess.StartAsync("node2", database, settings)));
-    }
+        private readonly List<ServerProcess> _nodes = [];
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
+        public PostgresServer Postgres { get; private set; } = null!;
+
+        public IReadOnlyList<ServerProcess> Nodes => _nodes;
+
+        public async Task InitializeAsync()
         {
-            await node.DisposeAsync();
+            Postgres = await PostgresServer.StartOwnAsync();
+            var database = await Postgres.CreateDatabaseAsync();
+            string[] settings = ["--TaskSystem:Concurrency", "8", "--TaskSystem:LeaseDuration", "00:00:20", "--TaskSystem:HeartbeatInterval", "00:00:02"];
+            _nodes.AddRange(await Task.WhenAll(
+                ServerNodeProcess.StartAsync("node1", database, settings),
+                ServerNodeProcess.StartAsync("node2", database, settings)));
         }
 
-        await _postgres.DisposeAsync();
+        public async Task DisposeAsync()
+        {
+            foreach (var node in _nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            await Postgres.DisposeAsync();
+        }
     }
 
     [Theory]

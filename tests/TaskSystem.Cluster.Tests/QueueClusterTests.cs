@@ -12,28 +12,15 @@ namespace TaskSystem.Cluster.Tests;
 /// a resume sent to another starts the tasks at once; a queue left to one node runs there, never more at once than
 /// that node's limit.
 /// </summary>
-public sealed class QueueClusterTests : IAsyncLifetime
+public sealed class QueueClusterTests(QueueClusterTests.Nodes cluster) : IClassFixture<QueueClusterTests.Nodes>
 {
-    private readonly List<ServerProcess> _nodes = [];
+    private static readonly string[] Others = ["--TaskSystem:Concurrency", "4", "--TaskSystem:Queues:emails:Serve", "false", "--TaskSystem:PollInterval", "00:01:00"];
+    private static readonly string[] Mailer = ["--TaskSystem:Concurrency", "4", "--TaskSystem:Queues:emails:Concurrency", "1", "--TaskSystem:Queues:*:Serve", "true", "--TaskSystem:PollInterval", "00:01:00"];
 
-    public async Task InitializeAsync()
-    {
-        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
-        string[] others = ["--TaskSystem:Concurrency", "4", "--TaskSystem:Queues:emails:Serve", "false", "--TaskSystem:PollInterval", "00:01:00"];
-        string[] mailer = ["--TaskSystem:Concurrency", "4", "--TaskSystem:Queues:emails:Concurrency", "1", "--TaskSystem:Queues:*:Serve", "true", "--TaskSystem:PollInterval", "00:01:00"];
-        _nodes.AddRange(await Task.WhenAll(
-            ServerNodeProcess.StartAsync("node1", database, others),
-            ServerNodeProcess.StartAsync("node2", database, others),
-            ServerNodeProcess.StartAsync("node3", database, mailer)));
-    }
+    private readonly IReadOnlyList<ServerProcess> _nodes = cluster.Nodes;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    /// <summary>Two nodes that leave the emails queue alone and one that serves it; the tests use queues of their own.</summary>
+    public sealed class Nodes() : ClusterNodes(("node1", Others), ("node2", Others), ("node3", Mailer));
 
     private static async Task<long> EnqueueAsync(HttpClient http, string queue, int durationMs)
     {
