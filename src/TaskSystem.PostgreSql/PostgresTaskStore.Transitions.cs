@@ -43,6 +43,15 @@ internal sealed partial class PostgresTaskStore
         RETURNING {AliasedColumns}
         """;
 
+    /// <summary>
+    /// For this transaction only: the claim reads the head of the queued index in order and stops at its limit, the
+    /// right plan whatever the table holds. Left to its statistics, the planner sometimes chose a full scan and a sort
+    /// (statistics taken when the queue was empty, or when every row was queued, say the queued rows of a type are
+    /// one): in a drain of 20,000 tasks with 20 workers that was 13-23 ms and 1,700-1,900 buffers per claim instead of
+    /// 1-3 ms and about 200, and the drain three times slower, from one run to the next of the same code.
+    /// </summary>
+    private const string ClaimPlanSql = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)";
+
     /// <summary>For this transaction only: its commit returns before its WAL is flushed to disk.</summary>
     private const string AsynchronousCommitSql = "SELECT set_config('synchronous_commit', 'off', true)";
 
@@ -130,18 +139,21 @@ internal sealed partial class PostgresTaskStore
             claim.Parameters.Add(new NpgsqlParameter<bool>("any_queue", parameters.Queues is null));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("queues", [.. parameters.Queues ?? []]));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("excluded", [.. parameters.ExcludedQueues ?? []]));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimPlanSql));
             batch.BatchCommands.Add(promote);
             batch.BatchCommands.Add(claim);
             var tasks = new List<TaskRecord>();
             await using var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false);
-            do
+
+            // Past the plan settings' row: the rows after it are claimed tasks.
+            while (await reader.NextResultAsync(token).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(token).ConfigureAwait(false))
                 {
                     tasks.Add(ReadTask(reader));
                 }
             }
-            while (await reader.NextResultAsync(token).ConfigureAwait(false));
+
             return tasks;
         }, () =>
         {

@@ -84,19 +84,20 @@ internal sealed partial class PostgresTaskStore
             claim.Parameters.Add(new NpgsqlParameter<bool>("any_queue", queues.Count == 0));
             claim.Parameters.Add(new NpgsqlParameter<string[]>("queues", [.. queues]));
             claim.Parameters.Add(new NpgsqlParameter<int>("limit", parameters.Limit));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimPlanSql));
             batch.BatchCommands.Add(promote);
             batch.BatchCommands.Add(claim);
             var tasks = new List<TaskRecord>();
             await using (var reader = await batch.ExecuteReaderAsync(token).ConfigureAwait(false))
             {
-                do
+                // Past the plan settings' row: the rows after it are claimed tasks.
+                while (await reader.NextResultAsync(token).ConfigureAwait(false))
                 {
                     while (await reader.ReadAsync(token).ConfigureAwait(false))
                     {
                         tasks.Add(ReadTask(reader));
                     }
                 }
-                while (await reader.NextResultAsync(token).ConfigureAwait(false));
             }
 
             // RETURNING gives no order: hand them over in queue order.
