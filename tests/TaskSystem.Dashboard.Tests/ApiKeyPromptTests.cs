@@ -10,8 +10,13 @@ namespace TaskSystem.Dashboard.Tests;
 /// page does whatever the server's own key settings are: it asks, keeps the key for the tab, sends it everywhere.
 /// </summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
+public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     private const string Key = "s3cret";
 
     [Fact]

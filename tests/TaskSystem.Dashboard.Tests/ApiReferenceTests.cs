@@ -10,8 +10,13 @@ namespace TaskSystem.Dashboard.Tests;
 /// (where the dashboard keeps its own), loads the OpenAPI document with it, and shows the endpoints.
 /// </summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class ApiReferenceTests(Browser browser)
+public sealed class ApiReferenceTests(Browser browser) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     private const string Key = "reference-test-key-0123456789abcdef";
 
     [Fact]

@@ -8,8 +8,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>The schedules page: the list, pause and resume, run now, and the way from a tick's task back to its schedule.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class SchedulesPageTests(Browser browser, DashboardServer server)
+public sealed class SchedulesPageTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task SchedulesPage_ListsASchedule_AndItsButtonsPauseAndResumeIt()
     {

@@ -4,7 +4,8 @@ namespace TaskSystem.Dashboard.Tests.Support;
 
 /// <summary>
 /// One headless Chromium for the test run: the system's own (Debian's chromium package), driven by Playwright
-/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage).
+/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage),
+/// closed when the test ends (<see cref="ClosePagesAsync"/>).
 /// </summary>
 public sealed class Browser : IAsyncLifetime
 {
@@ -16,6 +17,7 @@ public sealed class Browser : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> _errors = [];
+    private readonly List<IBrowserContext> _contexts = [];
 
     public static string ExecutablePath =>
         Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } path ? path : DefaultPath;
@@ -63,6 +65,11 @@ public sealed class Browser : IAsyncLifetime
             Locale = "en-GB",
             TimezoneId = "UTC",
         });
+        lock (_contexts)
+        {
+            _contexts.Add(context);
+        }
+
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
         var errors = _errors.GetOrCreateValue(page);
@@ -79,6 +86,26 @@ public sealed class Browser : IAsyncLifetime
 
     /// <summary>What a page wrote to its console as errors (failed requests included), for a test to assert on.</summary>
     public IReadOnlyCollection<string> ConsoleErrors(IPage page) => [.. _errors.GetOrCreateValue(page)];
+
+    /// <summary>
+    /// Closes every page opened since the last call: the test classes call it when each test ends. A page left open
+    /// keeps its live stream and its clocks going, so every later event would be rendered again in every earlier
+    /// test's pages, and the browser's CPU would grow with each test.
+    /// </summary>
+    public async Task ClosePagesAsync()
+    {
+        IBrowserContext[] contexts;
+        lock (_contexts)
+        {
+            contexts = [.. _contexts];
+            _contexts.Clear();
+        }
+
+        foreach (var context in contexts)
+        {
+            await context.CloseAsync();
+        }
+    }
 
     public async Task DisposeAsync()
     {
