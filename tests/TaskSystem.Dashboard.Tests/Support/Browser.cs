@@ -14,6 +14,48 @@ public sealed class Browser : IAsyncLifetime
 
     public const string PathVariable = "TASKSYSTEM_CHROMIUM";
 
+    /// <summary>
+    /// Chromium features the tests do without, each a process per test for nothing. Headless Chromium is the whole
+    /// browser minus its window: every new context opens a browser window, and each window loads its address bar's
+    /// popups (plain and AI mode) as WebUI pages in a renderer process of their own, about a CPU-second each, for an
+    /// address bar nobody sees. And after each navigation Chromium starts a spare renderer for the context's next
+    /// site, which a test's context, closed at the test's end, never uses.
+    /// </summary>
+    private static readonly string[] DisabledFeatures =
+    [
+        "WebUIOmniboxPopup",
+        "WebUIOmniboxAimPopup",
+        "WebUIOmniboxFullPopup",
+        "SpareRendererForSitePerProcess",
+    ];
+
+    /// <summary>
+    /// The features Playwright (1.64) disables itself (its chromiumSwitches). Chromium honours only the last
+    /// --disable-features switch, which is ours (Playwright puts the caller's arguments after its own), so ours repeats
+    /// them; when Playwright is upgraded, compare with the command line of the Chromium it starts.
+    /// </summary>
+    private static readonly string[] PlaywrightDisabledFeatures =
+    [
+        "AvoidUnnecessaryBeforeUnloadCheckSync",
+        "DestroyProfileOnBrowserClose",
+        "DialMediaRouteProvider",
+        "GlobalMediaControls",
+        "HttpsUpgrades",
+        "LensOverlay",
+        "MediaRouter",
+        "PaintHolding",
+        "ThirdPartyStoragePartitioning",
+        "BlockOriginHeaderModificationOnRedirect",
+        "AvoidCorsURLLoaderRestartOnRedirect",
+        "Translate",
+        "AutoDeElevate",
+        "OptimizationHints",
+        "NetworkTimeServiceQuerying",
+        "AimEnabled",
+        "msForceBrowserSignIn",
+        "msEdgeUpdateLaunchServicesPreferredVersion",
+    ];
+
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> _errors = [];
@@ -50,6 +92,7 @@ public sealed class Browser : IAsyncLifetime
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--disable-features=" + string.Join(',', [.. PlaywrightDisabledFeatures, .. DisabledFeatures]),
             ],
         });
     }
