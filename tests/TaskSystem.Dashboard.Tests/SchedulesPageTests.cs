@@ -73,6 +73,13 @@ public sealed class SchedulesPageTests(Browser browser, DashboardServer server) 
             var task = await server.WaitForStateAsync(id, "succeeded");
             Assert.Equal(name, task.GetProperty("schedule").GetString());
 
+            // Each tick re-renders the list below, and a click that lands while its row is being replaced goes nowhere
+            // (seen on a loaded machine). Paused, the schedule makes no more tasks and the row holds still.
+            using (var paused = await server.Client.PostAsync(new Uri($"/schedules/{name}/pause", UriKind.Relative), null))
+            {
+                Assert.True(paused.IsSuccessStatusCode, $"pausing {name} answered {(int)paused.StatusCode}");
+            }
+
             await page.GotoAsync("/#/tasks?state=all");
             await page.Locator($"tr[data-id='{id}'] a.schedule-link").ClickAsync();
 
