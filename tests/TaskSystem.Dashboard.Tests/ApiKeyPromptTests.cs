@@ -10,9 +10,14 @@ namespace TaskSystem.Dashboard.Tests;
 /// page does whatever the server's own key settings are: it asks, keeps the key for the tab, sends it everywhere.
 /// </summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
+public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server, KeyedServer keyedServer) : IAsyncLifetime
 {
     private const string Key = "s3cret";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
 
     [Fact]
     public async Task Page_ServerWantsAKey_ShowsNothingUntilGivenOne_ThenSendsItOnEveryRequestForTheSession()
@@ -88,10 +93,8 @@ public sealed class ApiKeyPromptTests(Browser browser, DashboardServer server)
     [Fact]
     public async Task Page_OnAServerWithAKey_ServesItsFilesOpenly_AsksForTheKey_ThenGoesLive()
     {
-        const string RealKey = "dashboard-test-key-0123456789";
-        using var directory = new TempDirectory();
-        await using var keyed = await ServerProcess.StartAsync(
-            "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", RealKey);
+        const string RealKey = KeyedServer.Key;
+        var keyed = await keyedServer.StartedAsync();
         using (var page = await keyed.Client.GetAsync(new Uri("/", UriKind.Relative)))
         using (var events = await keyed.Client.GetAsync(new Uri("/dashboard/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
         {

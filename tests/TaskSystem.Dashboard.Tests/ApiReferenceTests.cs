@@ -10,15 +10,19 @@ namespace TaskSystem.Dashboard.Tests;
 /// (where the dashboard keeps its own), loads the OpenAPI document with it, and shows the endpoints.
 /// </summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class ApiReferenceTests(Browser browser)
+public sealed class ApiReferenceTests(Browser browser, KeyedServer keyedServer) : IAsyncLifetime
 {
-    private const string Key = "reference-test-key-0123456789abcdef";
+    private const string Key = KeyedServer.Key;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
 
     [Fact]
     public async Task Reference_ServerWantsAKey_AsksForIt_ThenLoadsTheDocumentWithIt_AndShowsTheEndpoints()
     {
-        using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
+        var server = await keyedServer.StartedAsync();
         var page = await browser.NewPageAsync(server.Address);
         var prompts = 0;
         page.Dialog += async (_, dialog) =>

@@ -10,8 +10,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>Tasks run by external workers, from the dashboard: enqueue one of their types, and stop one a worker holds.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed partial class ExternalWorkerTests(Browser browser, DashboardServer server)
+public sealed partial class ExternalWorkerTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task EnqueueForm_OffersTheDeclaredExternalTypes_AndAnyNameWhenAnyTypeIsDeclared()
     {

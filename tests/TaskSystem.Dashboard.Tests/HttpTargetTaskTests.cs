@@ -12,8 +12,13 @@ namespace TaskSystem.Dashboard.Tests;
 /// the second running, then succeeded, with what the target answered as the result, all on the task's page, live.
 /// </summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class HttpTargetTaskTests(Browser browser)
+public sealed class HttpTargetTaskTests(Browser browser) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task TaskPage_ShowsTheRetryOfA503_ThenTheSuccessAndWhatTheTargetAnswered()
     {

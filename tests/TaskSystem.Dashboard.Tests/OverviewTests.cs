@@ -7,8 +7,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>The overview, the list and a task on a wide screen and a phone, light and dark; the screenshots for the docs.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class OverviewTests(Browser browser, DashboardServer server)
+public sealed class OverviewTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task Overview_ShowsCountsThroughputQueuesAndNodes_InLightDarkAndOnAPhone()
     {

@@ -8,8 +8,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>The live stream outlives the server: the page reconnects to its successor by itself.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed class ReconnectTests(Browser browser)
+public sealed class ReconnectTests(Browser browser) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task Stream_ServerStopsAndStartsAgain_PageReconnectsAndShowsNewTasks()
     {

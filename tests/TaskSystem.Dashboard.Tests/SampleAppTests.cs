@@ -37,6 +37,8 @@ public sealed partial class SampleAppTests(Browser browser) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // The test's pages first, so that they stop following the live stream, and the app has no stream open as it stops.
+        await browser.ClosePagesAsync();
         await _app.DisposeAsync();
         _directory.Dispose();
     }

@@ -8,8 +8,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>The controls for steering work: a running task's progress bar, and pausing a queue from the overview.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed partial class SteeringTests(Browser browser, DashboardServer server)
+public sealed partial class SteeringTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task RunningTask_ShowsAProgressBar_InTheListAndOnItsPage_ThatMovesLive()
     {

@@ -7,8 +7,13 @@ namespace TaskSystem.Dashboard.Tests;
 
 /// <summary>What a person does with the dashboard: enqueue, watch, stop, retry, with the page updating live.</summary>
 [Collection(DashboardFixtures.Name)]
-public sealed partial class TaskFlowTests(Browser browser, DashboardServer server)
+public sealed partial class TaskFlowTests(Browser browser, DashboardServer server) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Each test's pages close with it, so that they stop following the live stream.</summary>
+    public Task DisposeAsync() => browser.ClosePagesAsync();
+
     [Fact]
     public async Task EnqueueForm_ValidTask_ShowsItRunning_ThenStopShowsItCancelled()
     {

@@ -4,7 +4,8 @@ namespace TaskSystem.Dashboard.Tests.Support;
 
 /// <summary>
 /// One headless Chromium for the test run: the system's own (Debian's chromium package), driven by Playwright
-/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage).
+/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage),
+/// closed when the test ends (<see cref="ClosePagesAsync"/>).
 /// </summary>
 public sealed class Browser : IAsyncLifetime
 {
@@ -13,9 +14,52 @@ public sealed class Browser : IAsyncLifetime
 
     public const string PathVariable = "TASKSYSTEM_CHROMIUM";
 
+    /// <summary>
+    /// Chromium features the tests do without, each a process per test for nothing. Headless Chromium is the whole
+    /// browser minus its window: every new context opens a browser window, and each window loads its address bar's
+    /// popups (plain and AI mode) as WebUI pages in a renderer process of their own, about a CPU-second each, for an
+    /// address bar nobody sees. And after each navigation Chromium starts a spare renderer for the context's next
+    /// site, which a test's context, closed at the test's end, never uses.
+    /// </summary>
+    private static readonly string[] DisabledFeatures =
+    [
+        "WebUIOmniboxPopup",
+        "WebUIOmniboxAimPopup",
+        "WebUIOmniboxFullPopup",
+        "SpareRendererForSitePerProcess",
+    ];
+
+    /// <summary>
+    /// The features Playwright (1.64) disables itself (its chromiumSwitches). Chromium honours only the last
+    /// --disable-features switch, which is ours (Playwright puts the caller's arguments after its own), so ours repeats
+    /// them; when Playwright is upgraded, compare with the command line of the Chromium it starts.
+    /// </summary>
+    private static readonly string[] PlaywrightDisabledFeatures =
+    [
+        "AvoidUnnecessaryBeforeUnloadCheckSync",
+        "DestroyProfileOnBrowserClose",
+        "DialMediaRouteProvider",
+        "GlobalMediaControls",
+        "HttpsUpgrades",
+        "LensOverlay",
+        "MediaRouter",
+        "PaintHolding",
+        "ThirdPartyStoragePartitioning",
+        "BlockOriginHeaderModificationOnRedirect",
+        "AvoidCorsURLLoaderRestartOnRedirect",
+        "Translate",
+        "AutoDeElevate",
+        "OptimizationHints",
+        "NetworkTimeServiceQuerying",
+        "AimEnabled",
+        "msForceBrowserSignIn",
+        "msEdgeUpdateLaunchServicesPreferredVersion",
+    ];
+
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> _errors = [];
+    private readonly List<IBrowserContext> _contexts = [];
 
     public static string ExecutablePath =>
         Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } path ? path : DefaultPath;
@@ -48,6 +92,7 @@ public sealed class Browser : IAsyncLifetime
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                "--disable-features=" + string.Join(',', [.. PlaywrightDisabledFeatures, .. DisabledFeatures]),
             ],
         });
     }
@@ -63,6 +108,11 @@ public sealed class Browser : IAsyncLifetime
             Locale = "en-GB",
             TimezoneId = "UTC",
         });
+        lock (_contexts)
+        {
+            _contexts.Add(context);
+        }
+
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
         var errors = _errors.GetOrCreateValue(page);
@@ -79,6 +129,26 @@ public sealed class Browser : IAsyncLifetime
 
     /// <summary>What a page wrote to its console as errors (failed requests included), for a test to assert on.</summary>
     public IReadOnlyCollection<string> ConsoleErrors(IPage page) => [.. _errors.GetOrCreateValue(page)];
+
+    /// <summary>
+    /// Closes every page opened since the last call: the test classes call it when each test ends. A page left open
+    /// keeps its live stream and its clocks going, so every later event would be rendered again in every earlier
+    /// test's pages, and the browser's CPU would grow with each test.
+    /// </summary>
+    public async Task ClosePagesAsync()
+    {
+        IBrowserContext[] contexts;
+        lock (_contexts)
+        {
+            contexts = [.. _contexts];
+            _contexts.Clear();
+        }
+
+        foreach (var context in contexts)
+        {
+            await context.CloseAsync();
+        }
+    }
 
     public async Task DisposeAsync()
     {
