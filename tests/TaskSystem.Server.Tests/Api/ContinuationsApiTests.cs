@@ -5,26 +5,36 @@ using TaskSystem.Server.Tests.Support;
 namespace TaskSystem.Server.Tests.Api;
 
 /// <summary>Continuations over HTTP: <c>after</c> and <c>afterPolicy</c> in the envelope, the awaiting state, bad input as 400s; on both stores.</summary>
-public abstract class ContinuationsApiTests : IAsyncLifetime
+/// <remarks>
+/// The tests of a store share one server (a host and its database cost far more than a test): each makes the tasks
+/// it reads and names them by id, and the bad requests are refused whichever tasks exist.
+/// </remarks>
+public abstract class ContinuationsApiTests(ContinuationsApiTests.Server server)
 {
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
+    private readonly HttpClient _client = server.Client;
 
-    /// <summary>Points the server at this test's store.</summary>
-    protected abstract Task ConfigureStoreAsync(ApiFactory factory);
-
-    public async Task InitializeAsync()
+    /// <summary>The server a class of these tests shares, on that class's store.</summary>
+    public abstract class Server : IAsyncLifetime
     {
-        _factory = new ApiFactory();
-        _factory.Settings["TaskSystem:MaxParents"] = "3";
-        await ConfigureStoreAsync(_factory);
-        _client = _factory.CreateClient();
-    }
+        private readonly ApiFactory _factory = new();
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
+        public HttpClient Client { get; private set; } = null!;
+
+        /// <summary>Points the server at this class's store.</summary>
+        protected abstract Task ConfigureStoreAsync(ApiFactory factory);
+
+        public async Task InitializeAsync()
+        {
+            _factory.Settings["TaskSystem:MaxParents"] = "3";
+            await ConfigureStoreAsync(_factory);
+            Client = _factory.CreateClient();
+        }
+
+        public async Task DisposeAsync()
+        {
+            Client.Dispose();
+            await _factory.DisposeAsync();
+        }
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, string body) =>
@@ -109,16 +119,24 @@ public abstract class ContinuationsApiTests : IAsyncLifetime
     }
 }
 
-public sealed class SqliteContinuationsApiTests : ContinuationsApiTests
+public sealed class SqliteContinuationsApiTests(SqliteContinuationsApiTests.SqliteServer server)
+    : ContinuationsApiTests(server), IClassFixture<SqliteContinuationsApiTests.SqliteServer>
 {
-    protected override Task ConfigureStoreAsync(ApiFactory factory) => Task.CompletedTask;
+    public sealed class SqliteServer : Server
+    {
+        protected override Task ConfigureStoreAsync(ApiFactory factory) => Task.CompletedTask;
+    }
 }
 
-public sealed class PostgresContinuationsApiTests : ContinuationsApiTests
+public sealed class PostgresContinuationsApiTests(PostgresContinuationsApiTests.PostgresServerOfTheClass server)
+    : ContinuationsApiTests(server), IClassFixture<PostgresContinuationsApiTests.PostgresServerOfTheClass>
 {
-    protected override async Task ConfigureStoreAsync(ApiFactory factory)
+    public sealed class PostgresServerOfTheClass : Server
     {
-        factory.Settings["TaskSystem:Provider"] = "postgres";
-        factory.Settings["TaskSystem:ConnectionString"] = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+        protected override async Task ConfigureStoreAsync(ApiFactory factory)
+        {
+            factory.Settings["TaskSystem:Provider"] = "postgres";
+            factory.Settings["TaskSystem:ConnectionString"] = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+        }
     }
 }

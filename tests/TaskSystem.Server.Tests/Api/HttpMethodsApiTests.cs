@@ -29,7 +29,7 @@ public sealed class HttpMethodsApiTests
     public async Task Head_OnTheServer_AnswersAsGetWould_WithoutABody_AndProbesRefuseOtherMethods()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString);
+        await using var server = await InProcessServer.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString);
         var task = await server.Client.PostTaskAsync("""{"type": "demo", "payload": {"durationMs": 0}}""");
 
         foreach (var path in new[] { "/tasks", $"/tasks/{task.Id()}", "/tasks?state=all", "/dashboard/api/overview", "/dashboard/api/handlers", "/health/live", "/health/ready", "/metrics" })
@@ -62,6 +62,6 @@ public sealed class HttpMethodsApiTests
         }
     }
 
-    private static Task<HttpResponseMessage> SendAsync(ServerProcess server, HttpMethod method, string path) =>
+    private static Task<HttpResponseMessage> SendAsync(InProcessServer server, HttpMethod method, string path) =>
         server.Client.SendAsync(new HttpRequestMessage(method, new Uri(path, UriKind.Relative)), HttpCompletionOption.ResponseHeadersRead);
 }

@@ -11,33 +11,46 @@ namespace TaskSystem.Server.Tests.Api;
 /// The server's http task type, set up from its settings: a bad payload is a 400 naming the field before anything is
 /// stored; a good one calls the receiver and records its answer.
 /// </summary>
-public sealed class HttpTargetApiTests : IAsyncLifetime
+/// <remarks>
+/// The tests share one server and one receiver (a host each costs far more than a test): only one test makes a task
+/// that calls the receiver, and a refused payload is checked to have added no http task rather than to find none.
+/// </remarks>
+public sealed class HttpTargetApiTests(HttpTargetApiTests.Server server) : IClassFixture<HttpTargetApiTests.Server>
 {
-    private TargetReceiver _receiver = null!;
-    private ApiFactory _factory = null!;
-    private HttpClient _client = null!;
+    private readonly TargetReceiver _receiver = server.Receiver;
+    private readonly HttpClient _client = server.Client;
 
-    public async Task InitializeAsync()
+    /// <summary>A server whose http tasks may call the receiver (and api.example.com, never called).</summary>
+    public sealed class Server : IAsyncLifetime
     {
-        _receiver = await TargetReceiver.StartAsync((context, _) =>
+        private ApiFactory _factory = null!;
+
+        public TargetReceiver Receiver { get; private set; } = null!;
+
+        public HttpClient Client { get; private set; } = null!;
+
+        public async Task InitializeAsync()
         {
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync("""{"thanks": true}""");
-        });
-        _factory = new ApiFactory();
-        _factory.Settings["TaskSystem:Http:AllowedTargets:0"] = _receiver.Url("hooks/");
-        _factory.Settings["TaskSystem:Http:AllowedTargets:1"] = "https://api.example.com/hooks/";
-        _factory.Settings["TaskSystem:Http:AllowPrivateNetworks"] = "true";
-        _factory.Settings["TaskSystem:Http:MaxRequestBodyBytes"] = "100";
-        _client = _factory.CreateClient();
-    }
+            Receiver = await TargetReceiver.StartAsync((context, _) =>
+            {
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""{"thanks": true}""");
+            });
+            _factory = new ApiFactory();
+            _factory.Settings["TaskSystem:Http:AllowedTargets:0"] = Receiver.Url("hooks/");
+            _factory.Settings["TaskSystem:Http:AllowedTargets:1"] = "https://api.example.com/hooks/";
+            _factory.Settings["TaskSystem:Http:AllowPrivateNetworks"] = "true";
+            _factory.Settings["TaskSystem:Http:MaxRequestBodyBytes"] = "100";
+            Client = _factory.CreateClient();
+        }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-        await _receiver.DisposeAsync();
+        public async Task DisposeAsync()
+        {
+            Client.Dispose();
+            await _factory.DisposeAsync();
+            await Receiver.DisposeAsync();
+        }
     }
 
     public static TheoryData<string, string> BadPayloads => new()
@@ -59,6 +72,8 @@ public sealed class HttpTargetApiTests : IAsyncLifetime
     {
         var body = $$"""{"type": "http", "payload": {{payload.Replace("__BIG__", new string('x', 101), StringComparison.Ordinal)}} }""";
 
+        var before = await HttpTaskIdsAsync();
+
         using var response = await _client.PostAsync(new Uri("/tasks", UriKind.Relative), new StringContent(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -66,8 +81,14 @@ public sealed class HttpTargetApiTests : IAsyncLifetime
         var problem = await response.ReadJsonAsync();
         Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("payload", problem.GetProperty("field").GetString());
+        Assert.Equal(before, await HttpTaskIdsAsync());
+    }
+
+    /// <summary>Every stored http task, whatever its state.</summary>
+    private async Task<List<long>> HttpTaskIdsAsync()
+    {
         var stored = await _client.GetFromJsonAsync<JsonElement>(new Uri("/tasks?state=all&type=http", UriKind.Relative));
-        Assert.Empty(stored.GetProperty("tasks").EnumerateArray());
+        return [.. stored.GetProperty("tasks").EnumerateArray().Select(t => t.Id())];
     }
 
     [Fact]

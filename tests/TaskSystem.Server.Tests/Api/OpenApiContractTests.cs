@@ -70,7 +70,7 @@ public sealed class OpenApiContractTests
     public async Task LiveAnswers_ToEveryDocumentedOperation_AreDocumented_AndMatchTheirSchemas()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(
+        await using var server = await InProcessServer.StartAsync(
             "--TaskSystem:ConnectionString", directory.SqliteConnectionString,
             "--TaskSystem:ApiKeys:0", Key,
             "--TaskSystem:ExternalTypes:0", "word-count");
@@ -176,7 +176,7 @@ public sealed class OpenApiContractTests
     public async Task Reference_PageAndKeyScriptAreOpen_TheDocumentItReadsNeedsTheKey()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
+        await using var server = await InProcessServer.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
 
         var page = await server.Client.GetStringAsync(new Uri("/docs/", UriKind.Relative));
         Assert.Contains("openapi/v1.json", page, StringComparison.Ordinal);
@@ -191,7 +191,7 @@ public sealed class OpenApiContractTests
     }
 
     /// <summary>A task that runs for a minute: present for every probe, and stoppable.</summary>
-    private static async Task<long> CreateTaskAsync(ServerProcess server)
+    private static async Task<long> CreateTaskAsync(InProcessServer server)
     {
         using var response = await server.Client.PostAsync(new Uri("/tasks", UriKind.Relative),
             new StringContent("""{"type": "demo", "payload": {"durationMs": 60000}}""", Encoding.UTF8, "application/json"));

@@ -1,15 +1,19 @@
 using System.Globalization;
 using System.Text.Json;
+using TaskSystem.Server.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Cli;
 
-/// <summary>The <c>tasksystem</c> tool, built, against the real server as a child process: output and exit codes of every command.</summary>
+/// <summary>
+/// The <c>tasksystem</c> tool, built and run as a child process, against the real server (its own code on Kestrel,
+/// over a loopback socket: see <see cref="InProcessServer"/>): output and exit codes of every command.
+/// </summary>
 public sealed class CliToolTests
 {
     private const string Key = "cli-test-key-0123456789abcdef";
 
-    private static Task<ServerProcess> StartAsync(TempDirectory directory, params string[] settings) =>
-        ServerProcess.StartAsync(["--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key, .. settings]);
+    private static Task<InProcessServer> StartAsync(TempDirectory directory, params string[] settings) =>
+        InProcessServer.StartAsync(["--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key, .. settings]);
 
     private static long Id(CliTool.Result result) => JsonDocument.Parse(result.Output).RootElement.GetProperty("id").GetInt64();
 

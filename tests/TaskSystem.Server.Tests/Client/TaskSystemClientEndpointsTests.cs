@@ -1,12 +1,14 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Client;
+using TaskSystem.Server.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Client;
 
 /// <summary>
 /// The client's event stream, batches, bulk actions, queues, schedules, unique keys and progress, against the real
-/// server as a child process; and the error answers (409, 413, 503, 401 on the stream) as the one exception type.
+/// server (its own code on Kestrel, over a loopback socket: see <see cref="InProcessServer"/>); and the error answers
+/// (409, 413, 503, 401 on the stream) as the one exception type.
 /// </summary>
 public sealed class TaskSystemClientEndpointsTests
 {
@@ -15,9 +17,9 @@ public sealed class TaskSystemClientEndpointsTests
 
     private sealed record DemoPayload(int DurationMs, int FailAttempts = 0);
 
-    private static async Task<(ServerProcess Server, ServiceProvider Services, TaskSystemClient Client)> StartAsync(TempDirectory directory, params string[] settings)
+    private static async Task<(InProcessServer Server, ServiceProvider Services, TaskSystemClient Client)> StartAsync(TempDirectory directory, params string[] settings)
     {
-        var server = await ServerProcess.StartAsync(
+        var server = await InProcessServer.StartAsync(
             ["--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key, .. settings]);
         var services = new ServiceCollection().AddTaskSystemHttpClient(server.Address, Key).Services.BuildServiceProvider();
         return (server, services, services.GetRequiredService<TaskSystemClient>());

@@ -1,10 +1,14 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Client;
+using TaskSystem.Server.Tests.Support;
 
 namespace TaskSystem.Server.Tests.Client;
 
-/// <summary>The typed client against the real server as a child process, registered as an app would register it.</summary>
+/// <summary>
+/// The typed client against the real server (its own code on Kestrel, over a loopback socket: see
+/// <see cref="InProcessServer"/>), registered as an app would register it.
+/// </summary>
 public sealed class TaskSystemClientTests
 {
     private const string Key = "client-test-key-0123456789abcdef";
@@ -15,7 +19,7 @@ public sealed class TaskSystemClientTests
     public async Task Client_EnqueuesWaitsListsStopsAndRetries_AgainstTheRealServer()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
+        await using var server = await InProcessServer.StartAsync("--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key);
         await using var services = new ServiceCollection().AddTaskSystemHttpClient(server.Address, Key).Services.BuildServiceProvider();
         var client = services.GetRequiredService<TaskSystemClient>();
 
@@ -54,7 +58,7 @@ public sealed class TaskSystemClientTests
     public async Task Client_ErrorAnswers_ThrowOneExceptionType_WithTheProblemDetails()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(
+        await using var server = await InProcessServer.StartAsync(
             "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key, "--TaskSystem:MaxPayloadBytes", "1024");
         await using var services = new ServiceCollection().AddTaskSystemHttpClient(server.Address, Key).Services.BuildServiceProvider();
         var client = services.GetRequiredService<TaskSystemClient>();
@@ -83,7 +87,7 @@ public sealed class TaskSystemClientTests
     public async Task Client_RateLimited_ThrowsWithTheStatusAndWhenToTryAgain()
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(
+        await using var server = await InProcessServer.StartAsync(
             "--TaskSystem:ConnectionString", directory.SqliteConnectionString, "--TaskSystem:ApiKeys:0", Key,
             "--TaskSystem:RateLimitPerSecond", "1", "--TaskSystem:RateLimitBurst", "1");
         await using var services = new ServiceCollection().AddTaskSystemHttpClient(server.Address, Key).Services.BuildServiceProvider();

@@ -6,8 +6,9 @@ using TaskSystem.Tests.Support;
 namespace TaskSystem.Server.Tests.Processes;
 
 /// <summary>
-/// The Python and Node.js sample workers against the real server process: they run tasks, report results and
-/// failures, honour a stop; and a worker killed mid-task loses the task to another, which finishes it once.
+/// The Python and Node.js sample workers, run as child processes, against the real server (its own code on Kestrel,
+/// over a loopback socket: see <see cref="InProcessServer"/>): they run tasks, report results and failures, honour a
+/// stop; and a worker killed mid-task loses the task to another, which finishes it once.
 /// </summary>
 public sealed class WorkerSampleTests
 {
@@ -27,7 +28,7 @@ public sealed class WorkerSampleTests
     public async Task Sample_RunsTasks_ReportsResultsAndFailures_AndHonoursAStop(string language)
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(Settings(directory, $"samples-{language}"));
+        await using var server = await InProcessServer.StartAsync(Settings(directory, $"samples-{language}"));
         await using var worker = WorkerSample.Start(language, server.Address, $"{language}-1");
 
         var counted = await server.Client.PostTaskAsync("""{"type": "word-count", "payload": {"text": "the quick brown fox"}}""");
@@ -57,7 +58,7 @@ public sealed class WorkerSampleTests
     public async Task Sample_KilledMidTask_TheTaskRunsAgainOnAnotherWorker_AndFinishesOnceRecorded(string language)
     {
         using var directory = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(Settings(directory, $"kill-{language}"));
+        await using var server = await InProcessServer.StartAsync(Settings(directory, $"kill-{language}"));
         var task = await server.Client.PostTaskAsync("""{"type": "echo", "payload": {"seconds": 2, "run": "once"}}""");
 
         await using (var doomed = WorkerSample.Start(language, server.Address, "doomed", leaseSeconds: 2))
@@ -78,7 +79,7 @@ public sealed class WorkerSampleTests
             because: "the survivor to print what it recorded");
     }
 
-    private static Task<JsonElement> WaitAsync(ServerProcess server, WorkerSample worker, long id, string state, TimeSpan? timeout = null) =>
+    private static Task<JsonElement> WaitAsync(InProcessServer server, WorkerSample worker, long id, string state, TimeSpan? timeout = null) =>
         Eventually.Until(async () =>
         {
             Assert.False(worker.HasExited, "the worker exited:\n" + worker.Output);
