@@ -105,15 +105,21 @@ public sealed class StoreTelemetryTests
         var metrics = host.Host.Services.GetRequiredService<TaskMetrics>();
         using var failing = new MaintenanceLoop("always failing", TimeSpan.FromMilliseconds(20), _ => throw new InvalidOperationException("boom"), metrics, TimeProvider.System, NullLogger.Instance);
 
+        // A run is counted, then timed: wait for both (on a busy machine a snapshot can fall between the two, and the
+        // first runs may come before the duration collector exists).
         failing.Start();
-        await Eventually.Until(() => Count(runs, "stop_poller", "ok") >= 2 && Count(runs, "always_failing", "error") >= 2, because: "the stop poller and the failing loop to run twice each");
+        await Eventually.Until(() => Count(runs, "stop_poller", "ok") >= 2 && Count(runs, "always_failing", "error") >= 2 && Timed(durations, "stop_poller").Count > 0,
+            because: "the stop poller and the failing loop to run twice each, and a stop poller run to be timed");
         await failing.StopAsync();
 
         Assert.Equal(0, Count(runs, "always_failing", "ok"));
-        var timed = durations.GetMeasurementSnapshot().Where(m => Equals(m.Tags[TaskMetrics.MaintenanceName], "stop_poller")).ToList();
+        var timed = Timed(durations, "stop_poller");
         Assert.NotEmpty(timed);
         Assert.All(timed, m => Assert.InRange(m.Value, 0, 10));
     }
+
+    private static List<CollectedMeasurement<double>> Timed(MetricCollector<double> durations, string name) =>
+        [.. durations.GetMeasurementSnapshot().Where(m => Equals(m.Tags[TaskMetrics.MaintenanceName], name))];
 
     private static long Count(MetricCollector<long> runs, string name, string outcome) =>
         runs.GetMeasurementSnapshot()
