@@ -27,8 +27,33 @@ internal sealed class EarliestDue
         return false;
     }
 
-    /// <summary>The wait until the known due time, capped at <paramref name="maxWait"/>; zero once it has passed.</summary>
-    public TimeSpan WaitFrom(TimeSpan maxWait, TimeProvider time)
+    /// <summary>
+    /// A token cancelled at the known due time, or after <paramref name="maxWait"/>; null when that time has passed.
+    /// The clock is read again once the timer is armed: a clock moved in between (a test's fake clock, advanced by
+    /// another thread) would otherwise arm the timer a whole wait too late, and the waiter would sleep through the due
+    /// time it was told about. A wait ended early costs one poll.
+    /// </summary>
+    public CancellationTokenSource? StartTimeout(TimeSpan maxWait, TimeProvider time)
+    {
+        var before = time.GetUtcNow();
+        var timeout = WaitFrom(maxWait, before);
+        if (timeout <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var source = new CancellationTokenSource(timeout, time);
+        if (time.GetUtcNow() - before >= timeout)
+        {
+            source.Dispose();
+            return null;
+        }
+
+        return source;
+    }
+
+    /// <summary>The wait from <paramref name="now"/> until the known due time, capped at <paramref name="maxWait"/>; zero once it has passed.</summary>
+    private TimeSpan WaitFrom(TimeSpan maxWait, DateTimeOffset now)
     {
         var due = Volatile.Read(ref _dueTicks);
         if (due == long.MaxValue)
@@ -36,7 +61,7 @@ internal sealed class EarliestDue
             return maxWait;
         }
 
-        var untilDue = TimeSpan.FromTicks(due - time.GetUtcNow().UtcTicks);
+        var untilDue = TimeSpan.FromTicks(due - now.UtcTicks);
         if (untilDue <= TimeSpan.Zero)
         {
             Interlocked.CompareExchange(ref _dueTicks, long.MaxValue, due);

@@ -34,13 +34,12 @@ internal sealed class WakeSignal
             return true;
         }
 
-        var timeout = _due.WaitFrom(maxWait, time);
-        if (timeout <= TimeSpan.Zero)
+        using var timeoutSource = _due.StartTimeout(maxWait, time);
+        if (timeoutSource is null)
         {
             return false;
         }
 
-        using var timeoutSource = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
         try
         {

@@ -69,23 +69,21 @@ internal sealed class WorkerSignals
             return true;
         }
 
-        var timeout = _due.WaitFrom(maxWait, time);
-        if (timeout <= TimeSpan.Zero)
+        using var timeoutSource = _due.StartTimeout(maxWait, time);
+        if (timeoutSource is null)
         {
             return false;
         }
 
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
         try
         {
-            await ready.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            await ready.WaitAsync(linked.Token).ConfigureAwait(false);
             return true;
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            return false;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+            // The timeout, or the caller's cancellation.
             return false;
         }
     }
