@@ -119,19 +119,19 @@ public abstract class ContinuationsApiTests(ContinuationsApiTests.Server server)
     }
 }
 
-public sealed class SqliteContinuationsApiTests(SqliteContinuationsApiTests.SqliteServer server)
-    : ContinuationsApiTests(server), IClassFixture<SqliteContinuationsApiTests.SqliteServer>
+public sealed class SqliteContinuationsApiTests(SqliteContinuationsApiTests.ServerOnSqlite server)
+    : ContinuationsApiTests(server), IClassFixture<SqliteContinuationsApiTests.ServerOnSqlite>
 {
-    public sealed class SqliteServer : Server
+    public sealed class ServerOnSqlite : Server
     {
         protected override Task ConfigureStoreAsync(ApiFactory factory) => Task.CompletedTask;
     }
 }
 
-public sealed class PostgresContinuationsApiTests(PostgresContinuationsApiTests.PostgresServerOfTheClass server)
-    : ContinuationsApiTests(server), IClassFixture<PostgresContinuationsApiTests.PostgresServerOfTheClass>
+public sealed class PostgresContinuationsApiTests(PostgresContinuationsApiTests.ServerOnPostgres server)
+    : ContinuationsApiTests(server), IClassFixture<PostgresContinuationsApiTests.ServerOnPostgres>
 {
-    public sealed class PostgresServerOfTheClass : Server
+    public sealed class ServerOnPostgres : Server
     {
         protected override async Task ConfigureStoreAsync(ApiFactory factory)
         {

@@ -12,6 +12,12 @@ namespace TaskSystem.Server.Tests.Support;
 /// </summary>
 public sealed class InProcessServer : IAsyncDisposable
 {
+    /// <summary>
+    /// How long a stop waits for running tasks before it cancels them (by default the server waits its ShutdownTimeout,
+    /// 10 s, then its StopGracePeriod, 5 s more).
+    /// </summary>
+    private static readonly TimeSpan HurriedStop = TimeSpan.FromMilliseconds(500);
+
     private readonly WebApplication _app;
 
     private InProcessServer(WebApplication app, Uri address)
@@ -70,7 +76,4 @@ public sealed class InProcessServer : IAsyncDisposable
 
         await _app.DisposeAsync();
     }
-
-    /// <summary>How long a stop waits for running tasks before it cancels them (the server's own default is 10 s and 5 s more).</summary>
-    private static readonly TimeSpan HurriedStop = TimeSpan.FromMilliseconds(500);
 }
