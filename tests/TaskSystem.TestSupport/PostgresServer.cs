@@ -105,14 +105,18 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private IReadOnlyList<string> Settings { get; init; } = [];
 
-    /// <summary>Creates an empty database and returns a connection string to it.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>
+    /// Creates a database and returns a connection string to it: an empty one, or a copy of <paramref name="template"/>
+    /// (a database of this server that no session is connected to).
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string? template = null)
     {
         var name = "tasksystem_test_" + Guid.NewGuid().ToString("N")[..16];
         await using (var connection = new NpgsqlConnection(AdminConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            var copy = template is null ? "" : $" TEMPLATE {template} STRATEGY FILE_COPY";
+            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}{copy}", connection);
             await command.ExecuteNonQueryAsync();
         }
 
@@ -224,7 +228,8 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var pgCtl = $"{server._binaries}/pg_ctl -D {server._directory}/data -m immediate -w stop";
         var stop = server.AsRoot ? $"runuser -u postgres -- {pgCtl}" : pgCtl;
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf {server._directory}";
+        // tail waits in one process (a loop of `sleep` would start a process twice a second for the whole run).
+        var script = $"tail --pid={Environment.ProcessId} -f /dev/null; {stop} >/dev/null 2>&1; rm -rf {server._directory}";
 
         // Detached (a new session, reparented once the outer shell exits) so that killing the test host's process
         // tree does not kill the watchdog with it.

@@ -22,7 +22,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     private protected override Task<ITaskStore> ReopenStoreAsync() => System.Threading.Tasks.Task.FromResult(Open());
 
     private protected override async Task<ITaskStore> CreateUnmigratedStoreAsync() =>
-        new PostgresTaskStore(await PostgresDatabases.CreateAsync(), 2, "early", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
+        new PostgresTaskStore(await PostgresDatabases.CreateEmptyAsync(), 2, "early", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
 
     private ITaskStore Open(string node = "test-node") =>
         new PostgresTaskStore(_connectionString, maxPoolSize: 10, node, TimeProvider.System, NullLogger<PostgresTaskStore>.Instance);
@@ -112,7 +112,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     public async Task Migrate_FromManyNodesAtOnce_Succeeds()
     {
         var stores = Enumerable.Range(0, 4).Select(i => OpenExtra($"m{i}")).ToList();
-        var fresh = await PostgresDatabases.CreateAsync();
+        var fresh = await PostgresDatabases.CreateEmptyAsync();
         var racing = Enumerable.Range(0, 4)
             .Select(i => new PostgresTaskStore(fresh, 4, $"r{i}", TimeProvider.System, NullLogger<PostgresTaskStore>.Instance))
             .ToList();
