@@ -3,20 +3,21 @@ using Microsoft.Playwright;
 namespace TaskSystem.Dashboard.Tests.Support;
 
 /// <summary>
-/// One headless Chromium for the test run: the system's own (Debian's chromium package), driven by Playwright
-/// through its executable path, so nothing is downloaded. Each test gets a fresh context (no cookies, no storage),
+/// One headless Chromium for the test run: the system's own (Debian's chromium-headless-shell package, Chromium's
+/// headless mode without the browser around it), driven by Playwright through its executable path, so nothing is
+/// downloaded. Any Chromium or Chrome works too (<see cref="PathVariable"/>). Each test gets a fresh context (no cookies, no storage),
 /// closed when the test ends (<see cref="ClosePagesAsync"/>).
 /// </summary>
 public sealed class Browser : IAsyncLifetime
 {
     /// <summary>Where Chromium is, unless <see cref="PathVariable"/> says otherwise.</summary>
-    public const string DefaultPath = "/usr/bin/chromium";
+    public const string DefaultPath = "/usr/bin/chromium-headless-shell";
 
     public const string PathVariable = "TASKSYSTEM_CHROMIUM";
 
     /// <summary>
-    /// Chromium features the tests do without, each a process per test for nothing. Headless Chromium is the whole
-    /// browser minus its window: every new context opens a browser window, and each window loads its address bar's
+    /// Chromium features the tests do without, each a process per test for nothing (when the tests run on the full
+    /// browser; the headless shell has none of them). Headless Chromium is the whole browser minus its window: every new context opens a browser window, and each window loads its address bar's
     /// popups (plain and AI mode) as WebUI pages in a renderer process of their own, about a CPU-second each, for an
     /// address bar nobody sees. And after each navigation Chromium starts a spare renderer for the context's next
     /// site, which a test's context, closed at the test's end, never uses.
@@ -71,7 +72,7 @@ public sealed class Browser : IAsyncLifetime
         {
             throw new InvalidOperationException(
                 $"Chromium was not found at {ExecutablePath}: the dashboard's browser tests need it. " +
-                $"Install it (on Debian: apt-get install -y chromium; ./test.sh does that when run as root) " +
+                $"Install it (on Debian: apt-get install -y chromium-headless-shell; ./test.sh does that when run as root) " +
                 $"or set {PathVariable} to a Chromium or Chrome executable.");
         }
 

@@ -30,8 +30,14 @@ public sealed class StoreTelemetryTests
         var task = await host.EnqueueAsync("t");
         await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
 
-        var measured = durations.GetMeasurementSnapshot();
-        foreach (var operation in new[] { "tasks.insert", "tasks.claim", "tasks.complete", "task.get" })
+        // A call is measured when it returns, just after its write is visible: the completion's can come a moment
+        // after the task reads as succeeded.
+        string[] operations = ["tasks.insert", "tasks.claim", "tasks.complete", "task.get"];
+        var measured = await Eventually.Until(
+            () => Task.FromResult(durations.GetMeasurementSnapshot()),
+            snapshot => operations.All(operation => snapshot.Any(m => Equals(m.Tags[StoreTelemetry.OperationTag], operation))),
+            because: "every operation to be measured");
+        foreach (var operation in operations)
         {
             var calls = measured.Where(m => Equals(m.Tags[StoreTelemetry.OperationTag], operation)).ToList();
             Assert.True(calls.Count > 0, $"no {operation} was measured");
