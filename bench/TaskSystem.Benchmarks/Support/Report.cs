@@ -32,6 +32,9 @@ internal sealed class Report
             ? (name, value, meaning, null)
             : (name, null, meaning, string.Create(CultureInfo.InvariantCulture, $"not measured ({samples} jobs; at least {needed} needed: run without --quick)")));
 
+    /// <summary>A comparison that could not be made in this run, printed with why instead of a value.</summary>
+    public void NotMeasured(string name, string meaning, string why) => _ratios.Add((name, null, meaning, $"not measured ({why})"));
+
     public double? Find(string name) => _figures.FirstOrDefault(f => f.Name == name)?.Value;
 
     public void PrintTable(TextWriter output)

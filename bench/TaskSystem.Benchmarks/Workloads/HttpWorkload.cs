@@ -41,6 +41,33 @@ internal sealed class HttpWorkload : IWorkload
             ceiling.Latencies.Report(context.Report, "http", $"empty endpoint, {connections} connections");
             context.Report.Ratio($"http-{connections}c", ours.Rate / ceiling.Rate, $"POST /tasks ÷ empty endpoint on the same Kestrel, {connections} connections");
         }
+
+        await CrossCheckAsync(context, app, duration);
+    }
+
+    /// <summary>The 64-connection comparison again, loaded by wrk instead of our own generator.</summary>
+    private static async Task CrossCheckAsync(BenchContext context, BenchServer app, TimeSpan duration)
+    {
+        const string Meaning = "POST /tasks ÷ empty endpoint on the same Kestrel, 64 connections, loaded by wrk";
+        if (Wrk.Find() is not { } wrk)
+        {
+            context.Report.NotMeasured("http-wrk-64c", Meaning, "wrk is not installed: apt-get install wrk");
+            return;
+        }
+
+        var ceiling = await Wrk.PostAsync(wrk, new Uri(app.Address, "/empty"), Body, 64, duration);
+        var ours = await Wrk.PostAsync(wrk, new Uri(app.Address, "/tasks"), Body, 64, duration);
+        if (ours.NotSuccess > 0 || ceiling.NotSuccess > 0)
+        {
+            throw new InvalidOperationException($"wrk saw answers other than 2xx: {ours.NotSuccess} on /tasks, {ceiling.NotSuccess} on /empty.");
+        }
+
+        context.Report.Add("http", "POST /tasks, 64 connections, wrk", ours.Rate, "201s/s");
+        context.Report.Add("http", "POST /tasks, 64 connections, wrk p50", ours.P50Ms, "ms");
+        context.Report.Add("http", "POST /tasks, 64 connections, wrk p99", ours.P99Ms, "ms");
+        context.Report.Add("http", "empty endpoint (ceiling), 64 connections, wrk", ceiling.Rate, "201s/s");
+        context.Report.Add("http", "empty endpoint, 64 connections, wrk p99", ceiling.P99Ms, "ms");
+        context.Report.Ratio("http-wrk-64c", ours.Rate / ceiling.Rate, Meaning);
     }
 
     private static void Check(HttpLoadResult result, int expected)
