@@ -175,8 +175,9 @@ internal sealed class Dispatcher(
             if (limits.IsPlain)
             {
                 var finishedBefore = completer.SubmittedCount;
+                var sent = time.GetTimestamp();
                 var claimed = await ClaimOnceAsync(free, queues: null, excluded: null).ConfigureAwait(false);
-                ahead.ObserveClaim(completer.SubmittedCount - finishedBefore);
+                ahead.ObserveClaim(finishedBefore, completer.SubmittedCount, sent, time.GetTimestamp());
                 Launch(claimed);
                 return claimed;
             }

@@ -12,7 +12,7 @@ namespace TaskSystem.Tests.Engine;
 /// <summary>
 /// Claiming ahead of need: a task held for a busy worker is a claimed attempt like any other (running in the store,
 /// stoppable at once), starts when a worker frees up, and goes back to the queue uncounted when no worker takes it in
-/// time or the node stops. Each test holds one worker busy with a gate task and makes the node want one task ahead by
+/// time or the node stops. Each test holds one worker busy with a gate task and makes the node want tasks ahead by
 /// telling it that claims see many completions (what a stream of short tasks shows it); the clock is fake, so a
 /// held task waits until the test moves time on.
 /// </summary>
@@ -122,7 +122,7 @@ public abstract partial class EngineContractTests
         /// <summary>Makes the node want a task ahead, enqueues one, and waits until it is claimed for the busy worker.</summary>
         public async Task<TaskInfo> HoldNextAsync()
         {
-            // As if each claim had seen a hundred tasks finish: the node now wants one task ahead of its one worker.
+            // As if each claim had seen a hundred tasks finish: the node now wants tasks ahead of its one worker.
             Ahead.ObserveClaim(100);
             var next = await Host.EnqueueAsync("t");
             await Host.WaitForStateAsync(next.Id, TaskState.Running);
