@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 using TaskSystem.Benchmarks.Subjects;
 using TaskSystem.Benchmarks.Support;
 
@@ -19,8 +21,12 @@ internal sealed class EnqueueWorkload : IWorkload
         {
             await using var node = TaskSystemNode.Sqlite(context.NewFolder(), workers: 5);
             await node.Manager.EnqueueAsync(new TaskRequest("noop")); // opens the database
-            var rate = await MeasureAsync(duration, callers, () => node.Manager.EnqueueAsync(new TaskRequest("noop")));
-            var ours = context.Report.Add("enqueue", $"TaskSystem SQLite, {callers} callers", rate, "tasks/s");
+            using var commits = new SqliteCommitCounter(node.Host.Services.GetRequiredService<IMeterFactory>());
+            var clock = Stopwatch.StartNew();
+            var enqueued = await Callers.RepeatAsync(duration, callers, () => node.Manager.EnqueueAsync(new TaskRequest("noop")));
+            var ours = context.Report.Add("enqueue", $"TaskSystem SQLite, {callers} callers", enqueued / clock.Elapsed.TotalSeconds, "tasks/s");
+            var perCommit = context.Report.Add("enqueue", $"TaskSystem SQLite, {callers} callers: tasks per fsync'd commit", enqueued / (double)Math.Max(1, commits.Fsynced), "tasks");
+            context.Report.Ratio($"enqueue-sqlite-{callers}c-per-commit", perCommit, "durable enqueues per fsync the writer made (counted commits)");
 
             using var hangfire = HangfireNode.Sqlite(context.NewFolder(), workers: 5);
             var theirs = context.Report.Add("enqueue", $"Hangfire SQLite, {callers} callers",

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -174,6 +175,7 @@ public static class TaskSystemServiceCollectionExtensions
                 services.GetRequiredService<ILogger<SqliteTaskStore>>())
             {
                 WriteHealth = services.GetRequiredService<WriteHealth>(),
+                CommitMetrics = new SqliteCommitMetrics(services.GetRequiredService<IMeterFactory>()),
             };
         }
 

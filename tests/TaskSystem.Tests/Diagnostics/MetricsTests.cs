@@ -42,6 +42,31 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task SqliteCommits_AreCountedFsyncedForEnqueues_AndUnsyncedForOutcomes()
+    {
+        await using var host = await EngineHost.StartAsync(b => b.AddHandler("noop", (_, _) => Task.CompletedTask));
+        var meterFactory = host.Host.Services.GetRequiredService<IMeterFactory>();
+        using var commits = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, "tasksystem.sqlite.commits");
+        using var writes = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, "tasksystem.sqlite.commit.writes");
+
+        var tasks = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => host.EnqueueAsync("noop")));
+        foreach (var task in tasks)
+        {
+            await host.WaitForStateAsync(task.Id, TaskState.Succeeded);
+        }
+
+        // Each enqueue was answered after an fsync'd commit, which several may have shared; the outcomes written
+        // after the last enqueue need no fsync.
+        Assert.InRange(Sum(commits, "full"), 1, 16);
+        Assert.True(Sum(writes, "full") >= 16, $"{Sum(writes, "full")} writes in fsync'd commits, for 16 enqueues");
+        Assert.True(Sum(commits, "normal") >= 1, "the outcomes committed without an fsync");
+        Assert.True(Sum(writes, "normal") >= Sum(commits, "normal"), "every unsynced commit carried a write");
+
+        static long Sum(MetricCollector<long> collector, string synchronous) =>
+            collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags["sqlite.synchronous"], synchronous)).Sum(m => m.Value);
+    }
+
+    [Fact]
     public async Task Gauges_ShowQueueDepthPerState_FromTheCache_AndBusyAndTotalWorkers()
     {
         var queue = UniqueQueue();

@@ -8,6 +8,9 @@ internal sealed partial class SqliteTaskStore
     /// <summary>Told of every failed commit. The host shares its own (readiness reads it); a store opened alone has its own.</summary>
     internal WriteHealth WriteHealth { get; init; } = new(TimeProvider.System);
 
+    /// <summary>Counts the writer's commits and the writes they carried; none for a store opened alone.</summary>
+    internal SqliteCommitMetrics? CommitMetrics { get; init; }
+
     /// <summary>
     /// Runs on each writer connection after its pragmas, before any write: for tests that set SQLite's own limits
     /// (<c>PRAGMA max_page_count</c> stands for a full disk, <c>SQLITE_LIMIT_LENGTH</c> for a value SQLite refuses).

@@ -81,7 +81,7 @@ internal sealed partial class SqliteTaskStore : ITaskStore
                 throw;
             }
 
-            Volatile.Write(ref _writer, new SqliteWriter(OpenWriterConnection, new SqliteVolume(_databasePath), WriteHealth, _logger));
+            Volatile.Write(ref _writer, new SqliteWriter(OpenWriterConnection, new SqliteVolume(_databasePath), WriteHealth, _logger, CommitMetrics));
             return _writer;
         }
         finally

@@ -42,6 +42,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteVolume _volume;
     private readonly WriteHealth _health;
     private readonly ILogger _logger;
+    private readonly SqliteCommitMetrics? _metrics;
     private readonly Task _loop;
     private SqliteConnection? _connection;
     private SqliteWriteContext? _context;
@@ -56,8 +57,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <param name="volume">Sizes the WAL and the space new tasks must leave free.</param>
     /// <param name="health">Told of every failed commit and checkpoint.</param>
     /// <param name="logger">Where failed batches are logged.</param>
-    public SqliteWriter(Func<SqliteConnection> open, SqliteVolume volume, WriteHealth health, ILogger logger)
+    /// <param name="metrics">Told of every commit, if given.</param>
+    public SqliteWriter(Func<SqliteConnection> open, SqliteVolume volume, WriteHealth health, ILogger logger, SqliteCommitMetrics? metrics = null)
     {
+        _metrics = metrics;
         _open = open;
         _volume = volume;
         _health = health;
@@ -338,6 +341,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             Exec("COMMIT");
+            _metrics?.Committed(batch.Count, _fullSync);
         }
         catch (Exception exception)
         {
