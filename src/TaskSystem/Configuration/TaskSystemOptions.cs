@@ -32,7 +32,7 @@ public sealed class TaskSystemOptions
     /// <summary>
     /// Whether the node may claim a few tasks ahead of its free workers when its tasks are short, so that a worker
     /// that finishes starts its next task at once instead of waiting for a claim's round trip. The set is sized to
-    /// what the workers finish during one claim (none for long tasks), at most one task per worker, and a task no
+    /// what the workers finish during one claim (none for long tasks), at most four tasks per worker, and a task no
     /// worker took within 100 ms goes back to the queue. Not with per-queue limits (<see cref="Queues"/>). Default true.
     /// </summary>
     public bool ClaimAhead { get; set; } = true;

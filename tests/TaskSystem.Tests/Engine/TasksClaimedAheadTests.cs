@@ -14,7 +14,7 @@ public sealed class TasksClaimedAheadTests
     private readonly FakeTimeProvider _time = new();
 
     [Fact]
-    public void TasksThatFinishBeforeTheNextClaimIsSent_StillMakeTheNodeClaimAhead_UpToTwoPerWorker()
+    public void TasksThatFinishBeforeTheNextClaimIsSent_StillMakeTheNodeClaimAhead_UpToFourPerWorker()
     {
         var ahead = new TasksClaimedAhead(concurrency: 5, _time);
 
@@ -22,7 +22,7 @@ public sealed class TasksClaimedAheadTests
         // counted only completions during a claim held none back, and rounds stayed at the worker count).
         ObserveRounds(ahead, rounds: 20, finishedBetweenClaims: 30, finishedDuringClaim: 0, between: TimeSpan.FromMilliseconds(1));
 
-        Assert.Equal(10, ahead.Wanted);
+        Assert.Equal(20, ahead.Wanted);
     }
 
     [Fact]
