@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using TaskSystem.Benchmarks.Subjects;
@@ -34,10 +35,13 @@ internal static class PostgresBench
 
         var enqueued = cost is null ? null : await cost.SnapshotAsync();
         double rate;
+        var nodeCpu = Process.GetCurrentProcess().TotalProcessorTime;
         await using (var node = Node(database, workers))
         {
             rate = await node.StartAndDrainAsync(count);
         }
+
+        nodeCpu = Process.GetCurrentProcess().TotalProcessorTime - nodeCpu;
 
         if (cost is not null && costReport is not null)
         {
@@ -46,6 +50,9 @@ internal static class PostgresBench
             PostgresCost.Report(costReport, $"PostgreSQL enqueue (batches of 1,000), {workers}-worker run", before!, enqueued!, count);
             Console.WriteLine($"  PostgreSQL cost of the drain, {workers} workers (claim, run, outcome):");
             PostgresCost.Report(costReport, $"PostgreSQL drain, {workers} workers", enqueued!, drained, count);
+
+            // The other half of a PostgreSQL task's CPU: the node (this process: its start, the drain, its stop).
+            costReport.Add("pg-cost", $"PostgreSQL drain, {workers} workers: node CPU per task (the TaskSystem process)", nodeCpu.TotalMicroseconds / count, "µs");
             var whole = drained.Minus(before!);
             void Ratio(string what, double value, string meaning) =>
                 costReport.Ratio($"pg-cost-{workers}w-{what}", value / count, string.Create(CultureInfo.InvariantCulture, $"{meaning} per task, enqueue and drain with {workers} workers (PostgreSQL)"));
