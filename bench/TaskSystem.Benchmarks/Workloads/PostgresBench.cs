@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using TaskSystem.Benchmarks.Subjects;
@@ -35,13 +34,13 @@ internal static class PostgresBench
 
         var enqueued = cost is null ? null : await cost.SnapshotAsync();
         double rate;
-        var nodeCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var nodeCpu = Environment.CpuUsage.TotalTime;
         await using (var node = Node(database, workers))
         {
             rate = await node.StartAndDrainAsync(count);
         }
 
-        nodeCpu = Process.GetCurrentProcess().TotalProcessorTime - nodeCpu;
+        nodeCpu = Environment.CpuUsage.TotalTime - nodeCpu;
 
         if (cost is not null && costReport is not null)
         {
@@ -51,7 +50,8 @@ internal static class PostgresBench
             Console.WriteLine($"  PostgreSQL cost of the drain, {workers} workers (claim, run, outcome):");
             PostgresCost.Report(costReport, $"PostgreSQL drain, {workers} workers", enqueued!, drained, count);
 
-            // The other half of a PostgreSQL task's CPU: the node (this process: its start, the drain, its stop).
+            // The other half of a PostgreSQL task's CPU: the node (this process: its start, the drain, its stop, and the
+            // cost sampler's reads of /proc, a few µs per task).
             costReport.Add("pg-cost", $"PostgreSQL drain, {workers} workers: node CPU per task (the TaskSystem process)", nodeCpu.TotalMicroseconds / count, "µs");
             var whole = drained.Minus(before!);
             void Ratio(string what, double value, string meaning) =>

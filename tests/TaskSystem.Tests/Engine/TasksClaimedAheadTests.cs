@@ -20,7 +20,8 @@ public sealed class TasksClaimedAheadTests
 
         // No-op tasks: those of each round finish before the next claim is sent, none during one (so the rule that
         // counted only completions during a claim held none back, and rounds stayed at the worker count).
-        ObserveRounds(ahead, rounds: 20, finishedBetweenClaims: 30, finishedDuringClaim: 0, between: TimeSpan.FromMilliseconds(1));
+        // Twice 60 finished per round trip would be 120: the cap of four per worker holds it at 20.
+        ObserveRounds(ahead, rounds: 20, finishedBetweenClaims: 60, finishedDuringClaim: 0, between: TimeSpan.FromMilliseconds(1));
 
         Assert.Equal(20, ahead.Wanted);
     }

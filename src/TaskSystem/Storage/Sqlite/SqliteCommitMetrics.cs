@@ -5,9 +5,9 @@ namespace TaskSystem.Storage.Sqlite;
 
 /// <summary>
 /// What the SQLite writer's group commit achieves: its commits, and the writes they carried, each by whether the
-/// commit was fsync'd (<c>full</c>: enqueues, stops, retries) or left to the OS (<c>normal</c>: claims and outcomes
-/// alone). Writes ÷ commits with <c>full</c> is how many callers shared one fsync; an operator reads the disk's
-/// load from the commits' rate.
+/// commit was fsync'd (<c>full</c>: the batch held a durable write, such as an enqueue, a stop, a manual retry or an
+/// external worker's report) or left to the OS (<c>normal</c>: only the node's own claims, outcomes and heartbeats).
+/// Writes ÷ commits with <c>full</c> is how many writes shared one fsync.
 /// </summary>
 internal sealed class SqliteCommitMetrics
 {
@@ -32,10 +32,18 @@ internal sealed class SqliteCommitMetrics
     }
 
     /// <summary>One commit of <paramref name="writes"/> writes; <paramref name="fsynced"/> when it ran with synchronous = FULL.</summary>
+    /// <remarks>Never throws for a listener's sake: called after the commit, whose callers must hear it succeeded.</remarks>
     public void Committed(int writes, bool fsynced)
     {
         var synchronous = fsynced ? Full : Normal;
-        _commits.Add(1, synchronous);
-        _writes.Add(writes, synchronous);
+        try
+        {
+            _commits.Add(1, synchronous);
+            _writes.Add(writes, synchronous);
+        }
+        catch (Exception)
+        {
+            // A listener's bug: telemetry is lost, not the write it describes.
+        }
     }
 }

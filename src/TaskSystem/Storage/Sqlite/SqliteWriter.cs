@@ -341,7 +341,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             Exec("COMMIT");
-            _metrics?.Committed(batch.Count, _fullSync);
         }
         catch (Exception exception)
         {
@@ -351,6 +350,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
+        // After the try: the batch is committed, so nothing a listener of the counters throws may fail its callers.
+        _metrics?.Committed(batch.Count, _fullSync);
         _changedSinceCheckpoint |= TotalChanges() != changesBefore;
         if (environmental is not null)
         {
