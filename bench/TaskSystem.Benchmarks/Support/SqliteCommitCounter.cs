@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using TaskSystem.Storage.Sqlite;
 
 namespace TaskSystem.Benchmarks.Support;
 
@@ -17,7 +18,7 @@ internal sealed class SqliteCommitCounter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Name == "tasksystem.sqlite.commits" && ReferenceEquals(instrument.Meter.Scope, node))
+            if (instrument.Name == SqliteCommitMetrics.CommitsInstrument && ReferenceEquals(instrument.Meter.Scope, node))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -26,7 +27,7 @@ internal sealed class SqliteCommitCounter : IDisposable
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "sqlite.synchronous" && tag.Value is "full")
+                if (tag.Key == SqliteCommitMetrics.SynchronousTag && tag.Value is SqliteCommitMetrics.FullSynchronous)
                 {
                     Interlocked.Add(ref _fsynced, value);
                 }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using TaskSystem.Diagnostics;
+using TaskSystem.Storage.Sqlite;
 using TaskSystem.Tests.Support;
 
 namespace TaskSystem.Tests.Diagnostics;
@@ -46,8 +47,8 @@ public sealed class MetricsTests
     {
         await using var host = await EngineHost.StartAsync(b => b.AddHandler("noop", (_, _) => Task.CompletedTask));
         var meterFactory = host.Host.Services.GetRequiredService<IMeterFactory>();
-        using var commits = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, "tasksystem.sqlite.commits");
-        using var writes = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, "tasksystem.sqlite.commit.writes");
+        using var commits = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, SqliteCommitMetrics.CommitsInstrument);
+        using var writes = new MetricCollector<long>(meterFactory, TaskSystemDiagnostics.MeterName, SqliteCommitMetrics.WritesInstrument);
 
         var tasks = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => host.EnqueueAsync("noop")));
         foreach (var task in tasks)
@@ -62,7 +63,7 @@ public sealed class MetricsTests
         Assert.True(Sum(commits, "normal") >= 1, "the outcomes committed without an fsync");
 
         static long Sum(MetricCollector<long> collector, string synchronous) =>
-            collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags["sqlite.synchronous"], synchronous)).Sum(m => m.Value);
+            collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags[SqliteCommitMetrics.SynchronousTag], synchronous)).Sum(m => m.Value);
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class MetricsTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, meterListener) =>
         {
-            if (instrument.Name == "tasksystem.sqlite.commits" && ReferenceEquals(instrument.Meter.Scope, meterFactory))
+            if (instrument.Name == SqliteCommitMetrics.CommitsInstrument && ReferenceEquals(instrument.Meter.Scope, meterFactory))
             {
                 meterListener.EnableMeasurementEvents(instrument);
             }

@@ -11,10 +11,14 @@ namespace TaskSystem.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteCommitMetrics
 {
+    public const string CommitsInstrument = "tasksystem.sqlite.commits";
+    public const string WritesInstrument = "tasksystem.sqlite.commit.writes";
     public const string SynchronousTag = "sqlite.synchronous";
+    public const string FullSynchronous = "full";
+    public const string NormalSynchronous = "normal";
 
-    private static readonly KeyValuePair<string, object?> Full = new(SynchronousTag, "full");
-    private static readonly KeyValuePair<string, object?> Normal = new(SynchronousTag, "normal");
+    private static readonly KeyValuePair<string, object?> Full = new(SynchronousTag, FullSynchronous);
+    private static readonly KeyValuePair<string, object?> Normal = new(SynchronousTag, NormalSynchronous);
 
     private readonly Counter<long> _commits;
     private readonly Counter<long> _writes;
@@ -26,9 +30,9 @@ internal sealed class SqliteCommitMetrics
             Version = typeof(SqliteCommitMetrics).Assembly.GetName().Version?.ToString(),
         });
         _commits = meter.CreateCounter<long>(
-            "tasksystem.sqlite.commits", "{commit}", "Transactions the SQLite writer committed, by whether they were fsync'd.");
+            CommitsInstrument, "{commit}", "Transactions the SQLite writer committed, by whether they were fsync'd.");
         _writes = meter.CreateCounter<long>(
-            "tasksystem.sqlite.commit.writes", "{write}", "Writes (an insert, a claim, a batch of outcomes...) carried by those commits.");
+            WritesInstrument, "{write}", "Writes (an insert, a claim, a batch of outcomes...) carried by those commits.");
     }
 
     /// <summary>One commit of <paramref name="writes"/> writes; <paramref name="fsynced"/> when it ran with synchronous = FULL.</summary>
